@@ -1,0 +1,23 @@
+import { headers as natsHeaders, type JetStreamClient } from "nats";
+import type { MessageHeaders, StreamPublisher } from "../../src/ports.js";
+
+/** Publishes to JetStream with `Nats-Msg-Id` (server-side dedupe) and the envelope headers. */
+export class JetStreamPublisher implements StreamPublisher {
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly timeoutMs = 5_000,
+  ) {}
+
+  async publish(
+    subject: string,
+    data: Uint8Array,
+    msgId: string,
+    h: MessageHeaders,
+  ): Promise<void> {
+    const hdrs = natsHeaders();
+    hdrs.set("X-Correlation-Id", h.correlationId);
+    if (h.causationId) hdrs.set("X-Causation-Id", h.causationId);
+    hdrs.set("X-Tenant-Id", h.tenantId);
+    await this.js.publish(subject, data, { msgID: msgId, headers: hdrs, timeout: this.timeoutMs });
+  }
+}

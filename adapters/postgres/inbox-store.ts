@@ -1,0 +1,83 @@
+import type pg from "pg";
+import type { InboxClaim, InboxStore, OutboxMessage } from "../../src/ports.js";
+import { insertOutbox } from "./outbox-sql.js";
+import { inTransaction } from "./pool.js";
+
+// Inserts the row, or re-takes an unprocessed one whose lease has run out (a worker died).
+const CLAIM = `
+  INSERT INTO inbox_messages AS i (message_id, event_type, process_attempts, locked_until)
+  VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
+  ON CONFLICT (message_id) DO UPDATE
+     SET process_attempts = i.process_attempts + 1, locked_until = EXCLUDED.locked_until
+   WHERE i.processed_at IS NULL AND (i.locked_until IS NULL OR i.locked_until < now())
+  RETURNING process_attempts`;
+
+const STATE = `
+  SELECT processed_at IS NOT NULL AS processed,
+         greatest(0, extract(epoch FROM locked_until - now()) * 1000)::int AS lease_left_ms
+    FROM inbox_messages WHERE message_id = $1`;
+
+const EXTEND = `
+  UPDATE inbox_messages SET locked_until = now() + $2 * interval '1 millisecond'
+   WHERE message_id = $1 AND processed_at IS NULL`;
+
+const RELEASE = `
+  UPDATE inbox_messages SET locked_until = NULL, last_error = $2
+   WHERE message_id = $1 AND processed_at IS NULL`;
+
+const MARK_PROCESSED = `
+  INSERT INTO inbox_messages AS i (message_id, event_type, processed_at, process_attempts, last_error)
+  VALUES ($1, $2, now(), 1, $3)
+  ON CONFLICT (message_id) DO UPDATE
+     SET processed_at = now(), locked_until = NULL,
+         last_error = coalesce(EXCLUDED.last_error, i.last_error)
+   WHERE i.processed_at IS NULL
+  RETURNING message_id`;
+
+/** A context's inbox (PK dedupe plus a lease per running attempt) and its outbox. */
+export class PgInboxStore implements InboxStore {
+  constructor(private readonly pool: pg.Pool) {}
+
+  async claim(messageId: string, eventType: string, leaseMs: number): Promise<InboxClaim> {
+    const claimed = await this.pool.query<{ process_attempts: number }>(CLAIM, [
+      messageId,
+      eventType,
+      leaseMs,
+    ]);
+    const row = claimed.rows[0];
+    if (row) return { status: "claimed", attempts: row.process_attempts };
+    const state = await this.pool.query<{ processed: boolean; lease_left_ms: number | null }>(
+      STATE,
+      [messageId],
+    );
+    const s = state.rows[0];
+    if (!s || s.processed) return { status: "processed" };
+    return { status: "busy", retryInMs: Math.max(100, s.lease_left_ms ?? 0) };
+  }
+
+  async extendLease(messageId: string, leaseMs: number): Promise<void> {
+    await this.pool.query(EXTEND, [messageId, leaseMs]);
+  }
+
+  async release(messageId: string, error: string): Promise<void> {
+    await this.pool.query(RELEASE, [messageId, error.slice(0, 2000)]);
+  }
+
+  async complete(
+    messageId: string,
+    eventType: string,
+    outbox: OutboxMessage[],
+    error?: string,
+  ): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      const marked = await client.query(MARK_PROCESSED, [
+        messageId,
+        eventType,
+        error?.slice(0, 2000) ?? null,
+      ]);
+      if (marked.rowCount === 0) return false;
+      await insertOutbox(client, outbox);
+      return true;
+    });
+  }
+}

@@ -1,0 +1,127 @@
+import pg from "pg";
+import type { ClaimedOutboxRow, OutboxRelayStore, PublishOutcome } from "../../src/ports.js";
+import type { Log } from "../../src/log.js";
+import { inTransaction } from "./pool.js";
+
+const CLAIM_DUE_ROWS = `
+  SELECT id, subject, payload, publish_attempts
+    FROM outbox_events
+   WHERE published_at IS NULL AND next_attempt_at <= now()
+   ORDER BY occurred_at, id
+   LIMIT $1
+   FOR UPDATE SKIP LOCKED`;
+
+const MARK_PUBLISHED = `
+  UPDATE outbox_events
+     SET published_at = now(), publish_attempts = publish_attempts + 1, publish_error = NULL
+   WHERE id = ANY($1::uuid[])`;
+
+// Backoff doubles from 100 ms up to 30 s per failed attempt.
+const RECORD_FAILURES = `
+  UPDATE outbox_events o
+     SET publish_attempts = o.publish_attempts + 1,
+         publish_error = f.error,
+         next_attempt_at = now() + least(interval '30 seconds',
+                                         interval '100 milliseconds' * power(2, o.publish_attempts))
+    FROM unnest($1::uuid[], $2::text[]) AS f(id, error)
+   WHERE o.id = f.id`;
+
+/** A context's outbox as its relays see it, with a LISTEN connection for wake-ups. */
+export class PgOutboxRelayStore implements OutboxRelayStore {
+  private listener: pg.Client | null = null;
+  private connecting: Promise<void> | null = null;
+  private notified = false;
+  private wake: (() => void) | null = null;
+
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly connectionString: string,
+    private readonly log: Log,
+  ) {}
+
+  async relayBatch(
+    limit: number,
+    publish: (rows: ClaimedOutboxRow[]) => Promise<PublishOutcome[]>,
+  ): Promise<number> {
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{
+        id: string;
+        subject: string;
+        payload: ClaimedOutboxRow["envelope"];
+        publish_attempts: number;
+      }>(CLAIM_DUE_ROWS, [limit]);
+      if (rows.length === 0) return 0;
+      const outcomes = await publish(
+        rows.map((r) => ({
+          id: r.id,
+          subject: r.subject,
+          envelope: r.payload,
+          attempts: r.publish_attempts,
+        })),
+      );
+      const published = outcomes.filter((o) => o.ok).map((o) => o.id);
+      const failed = outcomes.filter((o): o is Extract<PublishOutcome, { ok: false }> => !o.ok);
+      if (published.length > 0) await client.query(MARK_PUBLISHED, [published]);
+      if (failed.length > 0) {
+        await client.query(RECORD_FAILURES, [failed.map((f) => f.id), failed.map((f) => f.error)]);
+      }
+      return rows.length;
+    });
+  }
+
+  async waitForRows(timeoutMs: number, signal: AbortSignal): Promise<void> {
+    await this.ensureListening();
+    if (this.notified || signal.aborted) {
+      this.notified = false;
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        this.wake = null;
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      signal.addEventListener("abort", done, { once: true });
+      this.wake = done;
+    });
+    this.notified = false;
+  }
+
+  async close(): Promise<void> {
+    const l = this.listener;
+    this.listener = null;
+    await l?.end().catch(() => undefined);
+  }
+
+  /** (Re)connects the LISTEN client; failures only log, since polling still works. */
+  private async ensureListening(): Promise<void> {
+    if (this.listener) return;
+    this.connecting ??= (async () => {
+      const client = new pg.Client({ connectionString: this.connectionString });
+      client.on("notification", () => {
+        this.notified = true;
+        this.wake?.();
+      });
+      client.on("error", (err) => {
+        this.log.warn({ err }, "outbox LISTEN connection lost; polling until it is back");
+        if (this.listener === client) this.listener = null;
+        client.end().catch(() => undefined);
+      });
+      try {
+        await client.connect();
+        await client.query("LISTEN outbox_events");
+        this.listener = client;
+        // Rows may have arrived while not listening.
+        this.notified = true;
+      } catch (err) {
+        this.log.warn({ err }, "could not LISTEN for outbox rows; polling");
+        await client.end().catch(() => undefined);
+      }
+    })().finally(() => {
+      this.connecting = null;
+    });
+    await this.connecting;
+  }
+}

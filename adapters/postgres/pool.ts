@@ -1,0 +1,49 @@
+import pg from "pg";
+
+/** A pool for one context database; errors on idle clients are logged, never fatal. */
+export function createPool(
+  connectionString: string,
+  opts: { max?: number; onError?: (err: Error) => void } = {},
+): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString,
+    max: opts.max ?? 20,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+  });
+  pool.on("error", (err) => opts.onError?.(err));
+  return pool;
+}
+
+/** Runs `fn` in a transaction on one client of `pool`. */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+/** The database name in a connection URL. */
+export function databaseName(connectionString: string): string {
+  const name = decodeURIComponent(new URL(connectionString).pathname.replace(/^\//, ""));
+  if (!name) throw new Error("the database URL names no database");
+  return name;
+}
+
+/** The same URL pointing at another database on the same server. */
+export function withDatabase(connectionString: string, database: string): string {
+  const url = new URL(connectionString);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}

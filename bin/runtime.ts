@@ -1,0 +1,207 @@
+import type { NatsConnection, JetStreamClient, JetStreamManager } from "nats";
+import type pg from "pg";
+import type { FastifyInstance } from "fastify";
+import { CONTEXTS, subjectSpace, type ContextName, type SubjectSpace } from "../contracts/index.js";
+import { Hs256Verifier } from "../adapters/auth/hs256.js";
+import { JetStreamCommandSource } from "../adapters/nats/command-source.js";
+import { connectNats } from "../adapters/nats/connection.js";
+import { JetStreamPublisher } from "../adapters/nats/publisher.js";
+import { NatsResultFeed } from "../adapters/nats/result-feed.js";
+import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/streams.js";
+import { PgInboxStore } from "../adapters/postgres/inbox-store.js";
+import {
+  ensureDatabase,
+  loadMigrations,
+  migrate,
+  provisionContextRole,
+  schemaVersion,
+} from "../adapters/postgres/migrator.js";
+import { PgOutboxRelayStore } from "../adapters/postgres/outbox-relay-store.js";
+import { PgOutboxWriter } from "../adapters/postgres/outbox-writer.js";
+import { createPool } from "../adapters/postgres/pool.js";
+import { CapabilityCatalog } from "../src/catalog.js";
+import type { Config } from "../src/config.js";
+import { buildGatewayApp } from "../src/gateway/app.js";
+import type { Log } from "../src/log.js";
+import type { ReadinessCheck } from "../src/ports.js";
+import { OutboxRelay } from "../src/relay/outbox-relay.js";
+import { CommandProcessor } from "../src/worker/command-processor.js";
+import type { HandlerRegistry } from "../src/worker/handler.js";
+import type { Infrastructure } from "./infrastructure.js";
+
+/** Something that can be stopped during the staged shutdown. */
+interface Stoppable {
+  name: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The composition root: connects to NATS and both databases once, then wires ports to adapters
+ * for whichever roles this process runs (gateway, relays, workers).
+ */
+export class Runtime {
+  readonly subjects: SubjectSpace;
+  private readonly stoppables: Stoppable[] = [];
+  private readonly shutdown = new AbortController();
+
+  private constructor(
+    readonly config: Config,
+    readonly infra: Infrastructure,
+    readonly log: Log,
+    readonly nc: NatsConnection,
+    readonly js: JetStreamClient,
+    readonly jsm: JetStreamManager,
+    readonly pools: Record<ContextName, pg.Pool>,
+  ) {
+    this.subjects = subjectSpace(config.namespace, config.dlqSubject);
+  }
+
+  /** Connects to everything (no schema or stream changes). */
+  static async connect(
+    config: Config,
+    infra: Infrastructure,
+    log: Log,
+    name: string,
+  ): Promise<Runtime> {
+    const nc = await connectNats(infra.natsUrl, name, log);
+    const jsm = await nc.jetstreamManager();
+    const poolSize = config.worker.maxInflight + 10;
+    const onError = (err: Error) => log.warn({ err }, "postgres pool client error");
+    const pools = {
+      sea: createPool(infra.databaseUrls.sea, { max: poolSize, onError }),
+      vibespro: createPool(infra.databaseUrls.vibespro, { max: poolSize, onError }),
+    };
+    return new Runtime(config, infra, log, nc, nc.jetstream(), jsm, pools);
+  }
+
+  /** Creates missing databases, migrates them, provisions roles, streams and consumers. */
+  static async prepare(config: Config, infra: Infrastructure, log: Log): Promise<void> {
+    for (const ctx of CONTEXTS) {
+      const url = infra.databaseUrls[ctx];
+      await ensureDatabase(url, log);
+      await migrate(url, log);
+      await provisionContextRole(url, ctx, log);
+    }
+    const nc = await connectNats(infra.natsUrl, "sea-gateway-migrate", log);
+    try {
+      const jsm = await nc.jetstreamManager();
+      const subjects = subjectSpace(config.namespace, config.dlqSubject);
+      for (const ctx of CONTEXTS) {
+        await provisionStreams(jsm, subjects, ctx);
+        await provisionWorkerConsumer(jsm, subjects, ctx, {
+          ackWaitMs: config.worker.ackWaitMs,
+          maxDeliver: config.worker.maxDeliver,
+          maxAckPending: config.worker.maxInflight * 4,
+        });
+      }
+    } finally {
+      await nc.drain();
+    }
+  }
+
+  /** Builds and starts the HTTP gateway. */
+  async startGateway(catalog: CapabilityCatalog): Promise<FastifyInstance> {
+    const latest = (await loadMigrations()).at(-1)?.version ?? 0;
+    const readiness: ReadinessCheck[] = [
+      ...CONTEXTS.map((ctx) => ({
+        name: `postgres:${ctx}`,
+        check: async () => {
+          const v = await schemaVersion(this.pools[ctx]);
+          if (v !== latest) throw new Error(`schema version ${v}, expected ${latest}`);
+        },
+      })),
+      {
+        name: "nats",
+        check: async () => {
+          if (this.nc.isClosed()) throw new Error("connection closed");
+          await this.nc.flush();
+        },
+      },
+      {
+        name: "streams",
+        check: async () => {
+          for (const ctx of CONTEXTS) {
+            await this.jsm.streams.info(this.subjects.commandStream(ctx));
+            await this.jsm.streams.info(this.subjects.eventStream(ctx));
+          }
+        },
+      },
+    ];
+    const app = buildGatewayApp({
+      catalog,
+      subjects: this.subjects,
+      outbox: new PgOutboxWriter(this.pools),
+      results: new NatsResultFeed(this.nc, this.jsm, this.subjects),
+      verifier: new Hs256Verifier(this.infra.jwtSecret),
+      readiness,
+      log: this.log,
+    });
+    await app.listen({ port: this.config.port, host: this.config.host });
+    this.stoppables.push({ name: "gateway", stop: () => app.close() });
+    return app;
+  }
+
+  /** Starts one context's outbox relay. */
+  startRelay(ctx: ContextName): void {
+    const store = new PgOutboxRelayStore(
+      this.pools[ctx],
+      this.infra.databaseUrls[ctx],
+      this.log.child({ component: "relay", context: ctx }),
+    );
+    const relay = new OutboxRelay({
+      context: ctx,
+      store,
+      publisher: new JetStreamPublisher(this.js, 2_000),
+      batchSize: this.config.relay.batchSize,
+      pollMs: this.config.relay.pollMs,
+      log: this.log.child({ component: "relay", context: ctx }),
+    });
+    relay.start();
+    this.stoppables.push({
+      name: `relay:${ctx}`,
+      stop: async () => {
+        await relay.stop();
+        await store.close();
+      },
+    });
+  }
+
+  /** Starts one context's worker: the shared durable consumer, the ack rules, `handlers`. */
+  async startWorker(ctx: ContextName, handlers: HandlerRegistry): Promise<void> {
+    const log = this.log.child({ component: "worker", context: ctx });
+    const processor = new CommandProcessor({
+      context: ctx,
+      subjects: this.subjects,
+      inbox: new PgInboxStore(this.pools[ctx]),
+      publisher: new JetStreamPublisher(this.js),
+      handlers,
+      ackWaitMs: this.config.worker.ackWaitMs,
+      maxDeliver: this.config.worker.maxDeliver,
+      log,
+      shutdown: this.shutdown.signal,
+    });
+    const source = new JetStreamCommandSource(
+      this.js,
+      this.subjects,
+      ctx,
+      { batchSize: this.config.worker.batchSize, maxInflight: this.config.worker.maxInflight },
+      log,
+    );
+    await source.start((cmd) => processor.process(cmd));
+    this.stoppables.push({ name: `worker:${ctx}`, stop: () => source.stop() });
+  }
+
+  /**
+   * Staged shutdown: stop accepting requests, let workers finish (handlers are told to stop
+   * after `graceMs`), stop relays, drain NATS, end pools, stop embedded services.
+   */
+  async stop(graceMs = 10_000): Promise<void> {
+    const abortTimer = setTimeout(() => this.shutdown.abort(), graceMs);
+    for (const s of this.stoppables.splice(0)) {
+      await s.stop().catch((err: unknown) => this.log.warn({ err, part: s.name }, "stop failed"));
+    }
+    clearTimeout(abortTimer);
+    await this.nc.drain().catch(() => undefined);
+    await Promise.all(Object.values(this.pools).map((p) => p.end().catch(() => undefined)));
+  }
+}

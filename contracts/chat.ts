@@ -1,0 +1,105 @@
+import { z } from "zod";
+import { ChatMessageSchema } from "./openai.js";
+
+/**
+ * The chat capability's command and result payloads, shared by the gateway, the workers and
+ * handlers in any language (exported as JSON Schema).
+ */
+
+/** Sampling and tool parameters passed through to the capability unchanged. */
+export const ChatParamsSchema = z.object({
+  temperature: z.number().optional(),
+  top_p: z.number().optional(),
+  max_tokens: z.number().int().positive().optional(),
+  stop: z.array(z.string()).optional(),
+  presence_penalty: z.number().optional(),
+  frequency_penalty: z.number().optional(),
+  seed: z.number().int().optional(),
+  tools: z.array(z.looseObject({ type: z.string() })).optional(),
+  tool_choice: z.unknown().optional(),
+  parallel_tool_calls: z.boolean().optional(),
+  prompt_cache_key: z.string().optional(),
+  reasoning_effort: z.string().optional(),
+});
+export type ChatParams = z.infer<typeof ChatParamsSchema>;
+
+/** Payload of `<context>.command.chat_completion.v1`. */
+export const ChatCommandPayloadSchema = z.object({
+  stream_id: z.string().min(1),
+  model: z.string().min(1),
+  handler: z.string().min(1),
+  upstream_model: z.string().min(1).optional(),
+  messages: z.array(ChatMessageSchema).min(1),
+  params: ChatParamsSchema,
+  user: z.string().optional(),
+  conversation_id: z.string().optional(),
+});
+export type ChatCommandPayload = z.infer<typeof ChatCommandPayloadSchema>;
+
+export const UsageSchema = z.object({
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+  total_tokens: z.number().int().nonnegative(),
+});
+
+export const ToolCallDeltaSchema = z.object({
+  index: z.number().int().nonnegative(),
+  id: z.string().optional(),
+  type: z.literal("function").optional(),
+  function: z.object({ name: z.string().optional(), arguments: z.string().optional() }).optional(),
+});
+
+/** An incremental piece of the answer: ephemeral, published straight to JetStream. */
+export const ChatDeltaPayloadSchema = z.object({
+  content: z.string().optional(),
+  reasoning_content: z.string().optional(),
+  tool_calls: z.array(ToolCallDeltaSchema).optional(),
+});
+export type ChatDeltaPayload = z.infer<typeof ChatDeltaPayloadSchema>;
+
+export const FinishReasonSchema = z.enum(["stop", "length", "tool_calls", "content_filter"]);
+
+/** The whole answer: durable, written through the outbox with the inbox row that produced it. */
+export const ChatCompletedPayloadSchema = z.object({
+  message: z.object({
+    role: z.literal("assistant"),
+    content: z.string().nullable(),
+    reasoning_content: z.string().optional(),
+    tool_calls: z
+      .array(
+        z.object({
+          id: z.string(),
+          type: z.literal("function"),
+          function: z.object({ name: z.string(), arguments: z.string() }),
+        }),
+      )
+      .optional(),
+  }),
+  finish_reason: FinishReasonSchema,
+  usage: UsageSchema,
+});
+export type ChatCompletedPayload = z.infer<typeof ChatCompletedPayloadSchema>;
+
+/** A failure the client must see; `status` is the HTTP status the gateway answers with. */
+export const ChatFailedPayloadSchema = z.object({
+  error: z.object({
+    message: z.string(),
+    type: z.string(),
+    code: z.string().nullable(),
+    status: z.number().int().min(400).max(599),
+  }),
+});
+export type ChatFailedPayload = z.infer<typeof ChatFailedPayloadSchema>;
+
+/** `event_type` values of the result events on `<context>.event.chat_result.v1.<tenant>.<stream>`. */
+export const RESULT_EVENT_TYPES = {
+  delta: "chat_delta",
+  completed: "chat_completed",
+  failed: "chat_failed",
+} as const;
+
+/** A decoded result event, as the gateway consumes it. */
+export type ChatResultEvent =
+  | { kind: "delta"; seq: number; attempt: number; payload: ChatDeltaPayload }
+  | { kind: "completed"; seq: number; attempt: number; payload: ChatCompletedPayload }
+  | { kind: "failed"; seq: number; attempt: number; payload: ChatFailedPayload };

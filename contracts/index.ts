@@ -1,0 +1,6 @@
+export * from "./subjects.js";
+export * from "./envelope.js";
+export * from "./openai.js";
+export * from "./chat.js";
+export * from "./catalog.js";
+export * from "./handler.js";

@@ -1,0 +1,92 @@
+/**
+ * Subject and stream naming for both bounded contexts.
+ *
+ * Grammar: `<context>.<command|event|dlq>.<snake_name>.v<n>` and, for per-request results,
+ * `.<tenant>.<stream_id>` after it. Every token matches {@link SUBJECT_TOKEN}; anything that comes
+ * from a user passes {@link assertSubjectToken} before it touches a subject, so no value can add a
+ * token, a wildcard or whitespace and so widen a subscription.
+ *
+ * An optional namespace prefixes every subject and stream name (tests and staging clusters use it
+ * to live side by side with production streams on one JetStream cluster).
+ */
+
+export const CONTEXTS = ["sea", "vibespro"] as const;
+/** A bounded context: the owner of one database and one set of streams. */
+export type ContextName = (typeof CONTEXTS)[number];
+
+/** One subject token: letters, digits, `_` and `-`, 1 to 64 characters. */
+export const SUBJECT_TOKEN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** Thrown when a value would not be a single safe subject token. */
+export class InvalidSubjectTokenError extends Error {
+  constructor(
+    readonly field: string,
+    readonly value: string,
+  ) {
+    super(`${field} must match ${SUBJECT_TOKEN.source} (letters, digits, "_" or "-", at most 64)`);
+    this.name = "InvalidSubjectTokenError";
+  }
+}
+
+export function isSubjectToken(value: string): boolean {
+  return SUBJECT_TOKEN.test(value);
+}
+
+/** Returns `value` if it is one safe subject token, else throws {@link InvalidSubjectTokenError}. */
+export function assertSubjectToken(field: string, value: string): string {
+  if (!isSubjectToken(value)) throw new InvalidSubjectTokenError(field, value);
+  return value;
+}
+
+/** The command every chat request becomes, per context. */
+export const CHAT_COMMAND = { name: "chat_completion", version: 1 } as const;
+/** The per-request result events (deltas, then one terminal event). */
+export const CHAT_RESULT_EVENT = { name: "chat_result", version: 1 } as const;
+
+/** Default dead-letter subject template; `{context}` is replaced by the context name. */
+export const DEFAULT_DLQ_SUBJECT = "{context}.dlq.commands";
+
+/** Names of every subject and stream for one namespace. */
+export interface SubjectSpace {
+  readonly namespace: string;
+  commandStream(ctx: ContextName): string;
+  eventStream(ctx: ContextName): string;
+  dlqStream(ctx: ContextName): string;
+  commandFilter(ctx: ContextName): string;
+  eventFilter(ctx: ContextName): string;
+  command(ctx: ContextName, name: string, version: number): string;
+  /** The subject a single request's results travel on. Tenant and stream id are validated. */
+  result(ctx: ContextName, tenant: string, streamId: string): string;
+  dlq(ctx: ContextName): string;
+  /** The durable consumer name shared by a context's competing workers. */
+  workerDurable(ctx: ContextName): string;
+}
+
+/**
+ * Builds the {@link SubjectSpace} for a namespace (empty for none) and a dead-letter template.
+ */
+export function subjectSpace(namespace = "", dlqTemplate = DEFAULT_DLQ_SUBJECT): SubjectSpace {
+  if (namespace !== "") assertSubjectToken("namespace", namespace);
+  const p = namespace === "" ? "" : `${namespace}.`;
+  const streamPrefix = namespace === "" ? "" : `${namespace.toUpperCase().replace(/-/g, "_")}_`;
+  const upper = (ctx: ContextName) => `${streamPrefix}${ctx.toUpperCase()}`;
+  const versioned = (name: string, version: number) => {
+    assertSubjectToken("name", name);
+    if (!Number.isInteger(version) || version < 1) throw new Error("version must be >= 1");
+    return `${name}.v${version}`;
+  };
+  return {
+    namespace,
+    commandStream: (ctx) => `${upper(ctx)}_COMMANDS`,
+    eventStream: (ctx) => `${upper(ctx)}_EVENTS`,
+    dlqStream: (ctx) => `${upper(ctx)}_DLQ`,
+    commandFilter: (ctx) => `${p}${ctx}.command.>`,
+    eventFilter: (ctx) => `${p}${ctx}.event.>`,
+    command: (ctx, name, version) => `${p}${ctx}.command.${versioned(name, version)}`,
+    result: (ctx, tenant, streamId) =>
+      `${p}${ctx}.event.${versioned(CHAT_RESULT_EVENT.name, CHAT_RESULT_EVENT.version)}.` +
+      `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
+    dlq: (ctx) => `${p}${dlqTemplate.replace("{context}", ctx)}`,
+    workerDurable: (ctx) => `${streamPrefix.toLowerCase()}${ctx}_workers`,
+  };
+}

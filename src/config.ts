@@ -1,0 +1,133 @@
+import { z } from "zod";
+import { DEFAULT_DLQ_SUBJECT, SUBJECT_TOKEN } from "../contracts/index.js";
+
+/**
+ * The one module that reads the environment. Everything is validated at once; a bad value fails
+ * boot with every problem listed, and the result is frozen.
+ */
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const optionalUrl = (protocols: string[]) =>
+  z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === "" ? undefined : v))
+    .refine((v) => v === undefined || protocols.some((p) => v.startsWith(p)), {
+      message: `must start with ${protocols.join(" or ")}`,
+    });
+
+const EnvSchema = z.object({
+  PORT: int(8080).pipe(z.number().max(65535)),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  NATS_URL: optionalUrl(["nats://", "tls://", "ws://", "wss://"]),
+  SEA_DATABASE_URL: optionalUrl(["postgres://", "postgresql://"]),
+  VIBESPRO_DATABASE_URL: optionalUrl(["postgres://", "postgresql://"]),
+  GATEWAY_JWT_SECRET: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || Buffer.byteLength(v) >= 32, {
+      message: "must be at least 32 bytes (RFC 7518 §3.2: an HS256 key is at least 256 bits)",
+    }),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  BATCH_SIZE: int(50, 1),
+  MAX_INFLIGHT: int(25, 1),
+  ACK_WAIT_SECS: int(120, 1),
+  MAX_DELIVER: int(20, 1),
+  DLQ_SUBJECT: z
+    .string()
+    .default(DEFAULT_DLQ_SUBJECT)
+    .refine(
+      (v) =>
+        v
+          .replace("{context}", "ctx")
+          .split(".")
+          .every((t) => SUBJECT_TOKEN.test(t)),
+      {
+        message: "must be dot-separated subject tokens, with {context} for the context name",
+      },
+    ),
+  ECHO_DELAY_MS: int(0),
+  NATS_NAMESPACE: z.string().regex(SUBJECT_TOKEN).optional(),
+  DATA_DIR: z.string().min(1).default(".data"),
+  RELAY_BATCH_SIZE: int(100, 1),
+  RELAY_POLL_MS: int(1000, 10),
+  CAPABILITIES_FILE: z.string().min(1).optional(),
+});
+
+/** The validated configuration. */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly natsUrl: string | undefined;
+  readonly databaseUrls: {
+    readonly sea: string | undefined;
+    readonly vibespro: string | undefined;
+  };
+  readonly jwtSecret: string | undefined;
+  readonly logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  readonly worker: {
+    readonly batchSize: number;
+    readonly maxInflight: number;
+    readonly ackWaitMs: number;
+    readonly maxDeliver: number;
+  };
+  readonly dlqSubject: string;
+  readonly echoDelayMs: number;
+  readonly namespace: string;
+  readonly dataDir: string;
+  readonly relay: { readonly batchSize: number; readonly pollMs: number };
+  readonly capabilitiesFile: string | undefined;
+  /** True when no external NATS or Postgres is configured: run embedded ones. */
+  readonly embedded: { readonly nats: boolean; readonly postgres: boolean };
+}
+
+/** Boot refused: every problem with the environment, one per line. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Reads and validates the configuration from `env` (the process environment by default). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  const problems = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  if (parsed.success) {
+    const e = parsed.data;
+    if ((e.SEA_DATABASE_URL === undefined) !== (e.VIBESPRO_DATABASE_URL === undefined)) {
+      problems.push(
+        "SEA_DATABASE_URL and VIBESPRO_DATABASE_URL: set both, or neither to use the embedded Postgres",
+      );
+    }
+  }
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
+  const e = parsed.data;
+  return Object.freeze({
+    port: e.PORT,
+    host: e.HOST,
+    natsUrl: e.NATS_URL,
+    databaseUrls: Object.freeze({ sea: e.SEA_DATABASE_URL, vibespro: e.VIBESPRO_DATABASE_URL }),
+    jwtSecret: e.GATEWAY_JWT_SECRET,
+    logLevel: e.LOG_LEVEL,
+    worker: Object.freeze({
+      batchSize: e.BATCH_SIZE,
+      maxInflight: e.MAX_INFLIGHT,
+      ackWaitMs: e.ACK_WAIT_SECS * 1000,
+      maxDeliver: e.MAX_DELIVER,
+    }),
+    dlqSubject: e.DLQ_SUBJECT,
+    echoDelayMs: e.ECHO_DELAY_MS,
+    namespace: e.NATS_NAMESPACE ?? "",
+    dataDir: e.DATA_DIR,
+    relay: Object.freeze({ batchSize: e.RELAY_BATCH_SIZE, pollMs: e.RELAY_POLL_MS }),
+    capabilitiesFile: e.CAPABILITIES_FILE,
+    embedded: Object.freeze({
+      nats: e.NATS_URL === undefined,
+      postgres: e.SEA_DATABASE_URL === undefined,
+    }),
+  });
+}

@@ -1,0 +1,111 @@
+import type { OpenAIErrorBody } from "../contracts/index.js";
+
+/**
+ * The gateway's small error hierarchy. Every error a client can see is a {@link GatewayError}
+ * with a stable `code` and HTTP status; {@link toOpenAIError} is the one place that turns any
+ * thrown value into the OpenAI error body.
+ */
+export class GatewayError extends Error {
+  readonly status: number;
+  readonly type: string;
+  readonly code: string | null;
+  readonly param: string | null;
+  /** Extra response headers, e.g. `retry-after`. */
+  readonly headers: Record<string, string>;
+
+  constructor(
+    message: string,
+    opts: {
+      status: number;
+      type: string;
+      code?: string | null;
+      param?: string | null;
+      headers?: Record<string, string>;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: opts.cause });
+    this.name = new.target.name;
+    this.status = opts.status;
+    this.type = opts.type;
+    this.code = opts.code ?? null;
+    this.param = opts.param ?? null;
+    this.headers = opts.headers ?? {};
+  }
+}
+
+export class BadRequestError extends GatewayError {
+  constructor(message: string, param: string | null = null, code = "invalid_request") {
+    super(message, { status: 400, type: "invalid_request_error", code, param });
+  }
+}
+
+export class AuthenticationError extends GatewayError {
+  constructor(message = "Invalid or missing API key. Send it as 'Authorization: Bearer <key>'.") {
+    super(message, { status: 401, type: "authentication_error", code: "invalid_api_key" });
+  }
+}
+
+export class NotFoundError extends GatewayError {
+  constructor(message: string, code = "not_found", param: string | null = null) {
+    super(message, { status: 404, type: "invalid_request_error", code, param });
+  }
+}
+
+export class ServiceUnavailableError extends GatewayError {
+  constructor(message: string, retryAfterSecs = 1, cause?: unknown) {
+    super(message, {
+      status: 503,
+      type: "service_unavailable",
+      code: "service_unavailable",
+      headers: { "retry-after": String(retryAfterSecs) },
+      cause,
+    });
+  }
+}
+
+/** A capability reported failure through its `failed` result event. */
+export class CapabilityFailedError extends GatewayError {
+  constructor(message: string, status: number, type: string, code: string | null) {
+    super(message, { status, type, code });
+  }
+}
+
+/** Maps anything thrown to an HTTP status, headers and the OpenAI error body. */
+export function toOpenAIError(err: unknown): {
+  status: number;
+  headers: Record<string, string>;
+  body: OpenAIErrorBody;
+} {
+  if (err instanceof GatewayError) {
+    return {
+      status: err.status,
+      headers: err.headers,
+      body: { error: { message: err.message, type: err.type, param: err.param, code: err.code } },
+    };
+  }
+  // Framework errors (fastify's body parser, content-type, size limits) carry a statusCode.
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    const code = (err as { code?: unknown }).code;
+    return {
+      status,
+      headers: {},
+      body: {
+        error: {
+          message: (err as Error).message,
+          type: "invalid_request_error",
+          param: null,
+          code: typeof code === "string" ? code.toLowerCase() : null,
+        },
+      },
+    };
+  }
+  return {
+    status: 500,
+    headers: {},
+    body: {
+      error: { message: "Internal server error", type: "server_error", param: null, code: null },
+    },
+  };
+}

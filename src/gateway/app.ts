@@ -1,0 +1,120 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { isSubjectToken, type ModelList } from "../../contracts/index.js";
+import type { CapabilityCatalog } from "../catalog.js";
+import { NotFoundError, toOpenAIError } from "../errors.js";
+import type { ReadinessCheck, TokenVerifier } from "../ports.js";
+import { authenticate } from "./auth.js";
+import { ChatService, type ChatServiceDeps } from "./chat-service.js";
+import { collectRun, SSE_HEADERS, streamRun } from "./chat-responders.js";
+
+/** What the HTTP surface needs. */
+export interface GatewayAppDeps extends ChatServiceDeps {
+  verifier: TokenVerifier;
+  readiness: ReadinessCheck[];
+  catalog: CapabilityCatalog;
+  /** Largest accepted request body, kept below the NATS max payload. */
+  bodyLimit?: number;
+}
+
+const CATALOG_CREATED = Math.floor(Date.UTC(2026, 0, 1) / 1000);
+
+/** Builds the gateway's fastify app (not listening). */
+export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
+  const app = Fastify({
+    loggerInstance: deps.log as FastifyBaseLogger,
+    bodyLimit: deps.bodyLimit ?? 512 * 1024,
+    // A client-supplied request id becomes the correlation id when it is a safe token.
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && isSubjectToken(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: "correlation_id",
+  });
+  const chat = new ChatService(deps);
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, headers, body } = toOpenAIError(err);
+    if (status >= 500) req.log.error({ err }, "request failed");
+    else req.log.info({ status, code: body.error.code }, body.error.message);
+    void reply.status(status).headers(headers).send(body);
+  });
+  app.setNotFoundHandler((req) => {
+    throw new NotFoundError(`Unknown path ${req.method} ${req.url.split("?")[0]}`, "unknown_url");
+  });
+
+  app.addHook("onSend", async (req, reply) => {
+    reply.header("x-request-id", req.id);
+  });
+
+  app.get("/health/live", async () => ({ status: "ok" }));
+  app.get("/health/ready", async (_req, reply) => {
+    const results = await Promise.all(
+      deps.readiness.map(async (c) => {
+        try {
+          await c.check();
+          return { name: c.name, ok: true as const };
+        } catch (err) {
+          return { name: c.name, ok: false as const, error: (err as Error).message };
+        }
+      }),
+    );
+    const ready = results.every((r) => r.ok);
+    return reply
+      .status(ready ? 200 : 503)
+      .send({ status: ready ? "ready" : "not_ready", checks: results });
+  });
+
+  app.register(async (v1) => {
+    v1.addHook("onRequest", async (req) => {
+      req.principal = await authenticate(req, deps.verifier);
+    });
+
+    v1.get("/v1/models", async (): Promise<ModelList> => ({
+      object: "list",
+      data: deps.catalog.list().map((c) => ({
+        id: c.id,
+        object: "model",
+        created: CATALOG_CREATED,
+        owned_by: c.owned_by ?? c.context,
+      })),
+    }));
+
+    v1.post("/v1/chat/completions", async (req, reply) => {
+      const principal = req.principal!;
+      const input = chat.parse(req.body);
+      const run = await chat.start(input, principal, req.id, req.log);
+      reply.header("x-stream-id", run.streamId);
+      if (input.request.stream !== true) {
+        try {
+          return await collectRun(run);
+        } finally {
+          run.results.close();
+        }
+      }
+      // Watch the response, not the request: for a POST the request's 'close' fires as soon
+      // as the body has been read (CLIENTS.md, "Disconnects and time").
+      const res = reply.raw;
+      res.on("close", () => {
+        if (!res.writableFinished) {
+          req.log.info({ stream_id: run.streamId }, "client left mid-stream");
+        }
+        run.results.close();
+      });
+      reply.hijack();
+      res.writeHead(200, {
+        ...SSE_HEADERS,
+        "x-stream-id": run.streamId,
+        "x-request-id": req.id,
+      });
+      try {
+        await streamRun(run, res);
+      } catch (err) {
+        req.log.error({ err, stream_id: run.streamId }, "stream failed");
+        if (!res.writableEnded) res.end(`data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`);
+      }
+    });
+  });
+
+  return app;
+}

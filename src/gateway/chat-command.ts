@@ -1,0 +1,79 @@
+import { randomUUID } from "node:crypto";
+import {
+  CHAT_COMMAND,
+  type Capability,
+  type ChatCommandPayload,
+  type ChatCompletionRequest,
+  type ChatParams,
+  type Envelope,
+  type SubjectSpace,
+} from "../../contracts/index.js";
+import type { OutboxMessage } from "../ports.js";
+
+/** Request fields passed to the capability unchanged, and how they map (data, not code). */
+function toParams(req: ChatCompletionRequest): ChatParams {
+  const params: ChatParams = {};
+  const maxTokens = req.max_completion_tokens ?? req.max_tokens;
+  if (maxTokens != null) params.max_tokens = maxTokens;
+  if (req.stop != null) params.stop = typeof req.stop === "string" ? [req.stop] : req.stop;
+  if (req.tool_choice !== undefined && req.tool_choice !== null)
+    params.tool_choice = req.tool_choice;
+  const passThrough = [
+    "temperature",
+    "top_p",
+    "presence_penalty",
+    "frequency_penalty",
+    "seed",
+    "tools",
+    "parallel_tool_calls",
+    "prompt_cache_key",
+    "reasoning_effort",
+  ] as const;
+  for (const key of passThrough) {
+    const v = req[key];
+    if (v !== undefined && v !== null) (params as Record<string, unknown>)[key] = v;
+  }
+  return params;
+}
+
+/** Everything needed to turn one validated request into its outbox command. */
+export interface ChatCommandInput {
+  request: ChatCompletionRequest;
+  capability: Capability;
+  tenant: string;
+  streamId: string;
+  correlationId: string;
+  conversationId?: string | undefined;
+}
+
+/** Builds the `chat_completion` command and its outbox message. */
+export function buildChatCommand(subjects: SubjectSpace, input: ChatCommandInput): OutboxMessage {
+  const { request, capability, tenant, streamId } = input;
+  const payload: ChatCommandPayload = {
+    stream_id: streamId,
+    model: capability.id,
+    handler: capability.handler,
+    messages: request.messages,
+    params: toParams(request),
+  };
+  if (capability.upstream_model) payload.upstream_model = capability.upstream_model;
+  if (request.user) payload.user = request.user;
+  if (input.conversationId) payload.conversation_id = input.conversationId;
+  const envelope: Envelope<ChatCommandPayload> = {
+    event_id: randomUUID(),
+    event_type: capability.command,
+    event_version: capability.command_version ?? CHAT_COMMAND.version,
+    tenant_id: tenant,
+    correlation_id: input.correlationId,
+    causation_id: null,
+    occurred_at: new Date().toISOString(),
+    payload,
+    stream_id: streamId,
+  };
+  return {
+    subject: subjects.command(capability.context, capability.command, capability.command_version),
+    aggregateType: "chat_stream",
+    aggregateId: streamId,
+    envelope,
+  };
+}

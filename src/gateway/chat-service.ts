@@ -1,0 +1,121 @@
+import { randomUUID } from "node:crypto";
+import type { Log } from "../log.js";
+import { z } from "zod";
+import {
+  ChatCompletionRequestSchema,
+  type Capability,
+  type ChatCompletionRequest,
+  type SubjectSpace,
+} from "../../contracts/index.js";
+import type { CapabilityCatalog } from "../catalog.js";
+import { BadRequestError, NotFoundError, ServiceUnavailableError } from "../errors.js";
+import type { OutboxWriter, Principal, ResultFeed } from "../ports.js";
+import { buildChatCommand } from "./chat-command.js";
+import { ResultStream } from "./result-stream.js";
+
+/** A started chat request: its identity and its ordered results. */
+export interface ChatRun {
+  /** `chatcmpl-<stream id>`: the same on every chunk. */
+  id: string;
+  streamId: string;
+  created: number;
+  model: string;
+  capability: Capability;
+  request: ChatCompletionRequest;
+  results: ResultStream;
+}
+
+/** Ports and settings the chat use case needs. */
+export interface ChatServiceDeps {
+  catalog: CapabilityCatalog;
+  subjects: SubjectSpace;
+  outbox: OutboxWriter;
+  results: ResultFeed;
+  log: Log;
+}
+
+function firstIssueParam(error: z.ZodError): string | null {
+  const path = error.issues[0]?.path;
+  return path && path.length > 0 ? path.map(String).join(".") : null;
+}
+
+/**
+ * The chat use case: validate, resolve the capability, listen for results, then write the
+ * command through the owning context's outbox. Listening first means no result can be missed.
+ */
+export class ChatService {
+  constructor(private readonly deps: ChatServiceDeps) {}
+
+  /** Validates a raw body; throws {@link BadRequestError} (400) or {@link NotFoundError} (404). */
+  parse(body: unknown): { request: ChatCompletionRequest; capability: Capability } {
+    const parsed = ChatCompletionRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new BadRequestError(
+        `Invalid request: ${z.prettifyError(parsed.error)}`,
+        firstIssueParam(parsed.error),
+      );
+    }
+    const request = parsed.data;
+    if (request.n != null && request.n > 1) {
+      throw new BadRequestError("Only n=1 is supported.", "n", "unsupported_value");
+    }
+    const capability = this.deps.catalog.find(request.model);
+    if (!capability) {
+      throw new NotFoundError(
+        `The model '${request.model}' does not exist or you do not have access to it.`,
+        "model_not_found",
+        "model",
+      );
+    }
+    return { request, capability };
+  }
+
+  /** Starts a validated request. The returned results must be closed by the caller. */
+  async start(
+    input: { request: ChatCompletionRequest; capability: Capability },
+    principal: Principal,
+    correlationId: string,
+    log: Log = this.deps.log,
+  ): Promise<ChatRun> {
+    const { request, capability } = input;
+    const streamId = randomUUID();
+    const { subjects, outbox } = this.deps;
+    const subject = subjects.result(capability.context, principal.tenant, streamId);
+    let results: ResultStream;
+    try {
+      results = await ResultStream.open(this.deps.results, capability.context, subject, log);
+    } catch (err) {
+      throw new ServiceUnavailableError("The message bus is unavailable; retry shortly.", 1, err);
+    }
+    const command = buildChatCommand(subjects, {
+      request,
+      capability,
+      tenant: principal.tenant,
+      streamId,
+      correlationId,
+    });
+    try {
+      await outbox.enqueue(capability.context, [command]);
+    } catch (err) {
+      results.close();
+      throw new ServiceUnavailableError(
+        `The ${capability.context} context is unavailable; retry shortly.`,
+        1,
+        err,
+      );
+    }
+    log.info(
+      { stream_id: streamId, command_id: command.envelope.event_id, model: capability.id },
+      "chat command written",
+    );
+    return {
+      id: `chatcmpl-${streamId}`,
+      streamId,
+      created: Math.floor(Date.now() / 1000),
+      model: capability.id,
+      capability,
+      request,
+      results,
+    };
+  }
+}

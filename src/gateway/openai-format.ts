@@ -1,0 +1,71 @@
+import type {
+  ChatCompletedPayload,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatDeltaPayload,
+  ChunkDelta,
+  FinishReason,
+  Usage,
+} from "../../contracts/index.js";
+import type { ChatRun } from "./chat-service.js";
+
+/** Builds the OpenAI wire shapes for one run; `id`, `created`, `model` stay fixed. */
+export class OpenAIFormatter {
+  constructor(private readonly run: Pick<ChatRun, "id" | "created" | "model">) {}
+
+  chunk(delta: ChunkDelta, finishReason: FinishReason | null = null): ChatCompletionChunk {
+    return {
+      id: this.run.id,
+      object: "chat.completion.chunk",
+      created: this.run.created,
+      model: this.run.model,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+    };
+  }
+
+  deltaChunk(p: ChatDeltaPayload): ChatCompletionChunk {
+    const delta: ChunkDelta = {};
+    if (p.content !== undefined) delta.content = p.content;
+    if (p.reasoning_content !== undefined) delta.reasoning_content = p.reasoning_content;
+    if (p.tool_calls !== undefined) delta.tool_calls = p.tool_calls;
+    return this.chunk(delta);
+  }
+
+  /** The usage chunk: `choices: []` and plain integers (Zed's parser requires both). */
+  usageChunk(usage: Usage): ChatCompletionChunk {
+    return {
+      id: this.run.id,
+      object: "chat.completion.chunk",
+      created: this.run.created,
+      model: this.run.model,
+      choices: [],
+      usage: plainUsage(usage),
+    };
+  }
+
+  completion(p: ChatCompletedPayload): ChatCompletion {
+    return {
+      id: this.run.id,
+      object: "chat.completion",
+      created: this.run.created,
+      model: this.run.model,
+      choices: [{ index: 0, message: p.message, logprobs: null, finish_reason: p.finish_reason }],
+      usage: plainUsage(p.usage),
+    };
+  }
+}
+
+function plainUsage(u: Usage): Usage {
+  return {
+    prompt_tokens: u.prompt_tokens,
+    completion_tokens: u.completion_tokens,
+    total_tokens: u.total_tokens,
+  };
+}
+
+/** One SSE event carrying a JSON value. */
+export function sseData(value: unknown): string {
+  return `data: ${JSON.stringify(value)}\n\n`;
+}
+
+export const SSE_DONE = "data: [DONE]\n\n";

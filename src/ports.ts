@@ -1,0 +1,154 @@
+import type { ContextName, Envelope } from "../contracts/index.js";
+
+/**
+ * Ports: the interfaces the gateway, relay and worker depend on. Implementations live in
+ * `adapters/`; the entry point in `bin/` wires them together.
+ *
+ * Glossary:
+ * - outbox row: a message waiting in a context's database to be published (command or terminal
+ *   result event); its id is the envelope's `event_id` and the `Nats-Msg-Id`.
+ * - inbox row: a command a worker has received; its primary key dedupes redeliveries.
+ * - result subject: where one request's result events travel (`…chat_result.v1.<tenant>.<stream>`).
+ */
+
+/** A message to write to an outbox. */
+export interface OutboxMessage {
+  subject: string;
+  aggregateType: string;
+  aggregateId: string;
+  envelope: Envelope;
+  traceId?: string | undefined;
+}
+
+/** Writes commands into the owning context's outbox, all in one transaction. */
+export interface OutboxWriter {
+  enqueue(context: ContextName, messages: OutboxMessage[]): Promise<void>;
+}
+
+/** An outbox row claimed by a relay. */
+export interface ClaimedOutboxRow {
+  id: string;
+  subject: string;
+  envelope: Envelope;
+  attempts: number;
+}
+
+/** What happened to one claimed row. */
+export type PublishOutcome = { id: string; ok: true } | { id: string; ok: false; error: string };
+
+/** One context's outbox, as the relay sees it. */
+export interface OutboxRelayStore {
+  /**
+   * Claims up to `limit` due rows (`FOR UPDATE SKIP LOCKED`, so relays never share a row), lets
+   * `publish` run while they stay locked, then records each outcome in the same transaction.
+   * Returns how many rows were claimed.
+   */
+  relayBatch(
+    limit: number,
+    publish: (rows: ClaimedOutboxRow[]) => Promise<PublishOutcome[]>,
+  ): Promise<number>;
+  /** Resolves on a NOTIFY for new rows, after `timeoutMs`, or when `signal` aborts. */
+  waitForRows(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Headers carried with each published message. */
+export interface MessageHeaders {
+  correlationId: string;
+  causationId: string | null;
+  tenantId: string;
+}
+
+/** Publishes to JetStream with a deduplication id (`Nats-Msg-Id`). */
+export interface StreamPublisher {
+  publish(subject: string, data: Uint8Array, msgId: string, headers: MessageHeaders): Promise<void>;
+}
+
+/** A raw result message as delivered to the gateway. */
+export interface RawResult {
+  data: Uint8Array;
+}
+
+/** A live subscription to one result subject. */
+export interface ResultSubscription {
+  /** Called for each message received live. Set before any message can arrive. */
+  close(): void;
+}
+
+/** Live results and their replay from the stream. */
+export interface ResultFeed {
+  /**
+   * Subscribes to `subject` and resolves once the server has registered the interest, so a
+   * command written afterwards cannot produce results the gateway misses.
+   */
+  subscribe(subject: string, onMessage: (msg: RawResult) => void): Promise<ResultSubscription>;
+  /** Every stored message on `subject` in stream order (fills gaps and serves resumes). */
+  replay(context: ContextName, subject: string): Promise<RawResult[]>;
+}
+
+/** A command delivered to a worker by its pull consumer. */
+export interface DeliveredCommand {
+  subject: string;
+  data: Uint8Array;
+  /** `Nats-Msg-Id`: the outbox id, the inbox primary key. Absent ⇒ poison. */
+  messageId: string | undefined;
+  /** 1 on first delivery. */
+  deliveryCount: number;
+  ack(): Promise<void>;
+  nak(delayMs: number): void;
+  /** Tells the server the message is still being worked on (resets its ack timer). */
+  working(): void;
+}
+
+/** A context's command stream, consumed by competing workers through one durable consumer. */
+export interface CommandSource {
+  /** Delivers messages to `handle`, at most `maxInflight` at once, until `stop`. */
+  start(handle: (cmd: DeliveredCommand) => Promise<void>): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The inbox claim's verdict. */
+export type InboxClaim =
+  | { status: "claimed"; attempts: number }
+  | { status: "processed" }
+  | { status: "busy"; retryInMs: number };
+
+/** One context's inbox, and the outbox its terminal events go through. */
+export interface InboxStore {
+  /**
+   * Inserts the inbox row (PK = message id) or takes a lease on an unprocessed one. A row already
+   * processed is a duplicate; a row leased by another live worker is busy.
+   */
+  claim(messageId: string, eventType: string, leaseMs: number): Promise<InboxClaim>;
+  extendLease(messageId: string, leaseMs: number): Promise<void>;
+  /** Records a failed attempt and frees the lease so a redelivery can claim it. */
+  release(messageId: string, error: string): Promise<void>;
+  /**
+   * Marks the row processed (inserting it if absent) and writes `outbox` messages, in one
+   * transaction. If the row was already processed nothing is written; returns whether this call
+   * closed it.
+   */
+  complete(
+    messageId: string,
+    eventType: string,
+    outbox: OutboxMessage[],
+    error?: string,
+  ): Promise<boolean>;
+}
+
+/** A verified caller. */
+export interface Principal {
+  tenant: string;
+  keyId: string | undefined;
+}
+
+/** Checks bearer tokens. */
+export interface TokenVerifier {
+  verify(token: string): Promise<Principal>;
+}
+
+/** One readiness check (Postgres, NATS, streams, migrations). */
+export interface ReadinessCheck {
+  name: string;
+  check(): Promise<void>;
+}

@@ -1,0 +1,93 @@
+import type { ContextName } from "../../contracts/index.js";
+import type { Log } from "../log.js";
+import type {
+  ClaimedOutboxRow,
+  OutboxRelayStore,
+  PublishOutcome,
+  StreamPublisher,
+} from "../ports.js";
+import { backoffMs, sleep } from "../sleep.js";
+
+/** Settings and ports of one context's relay. */
+export interface OutboxRelayDeps {
+  context: ContextName;
+  store: OutboxRelayStore;
+  publisher: StreamPublisher;
+  batchSize: number;
+  /** Fallback poll interval when no NOTIFY arrives. */
+  pollMs: number;
+  log: Log;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Moves one context's outbox to JetStream. Rows are claimed in batches with `FOR UPDATE SKIP
+ * LOCKED` (several relays never share a row), published with `Nats-Msg-Id` = row id (a crash
+ * between publish and mark republishes, and JetStream drops the duplicate), then marked. It
+ * wakes on NOTIFY and polls as a fallback; a failed publish is recorded on the row and retried
+ * with backoff.
+ */
+export class OutboxRelay {
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly deps: OutboxRelayDeps) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** Stops claiming; resolves once the batch in flight has been recorded. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    const { store, batchSize, pollMs, log } = this.deps;
+    const signal = this.abort.signal;
+    let storeFailures = 0;
+    while (!signal.aborted) {
+      let claimed: number;
+      try {
+        claimed = await store.relayBatch(batchSize, (rows) => this.publish(rows));
+        storeFailures = 0;
+      } catch (err) {
+        storeFailures++;
+        log.error({ err, context: this.deps.context }, "outbox relay batch failed");
+        await sleep(backoffMs(storeFailures, 100, 10_000), signal);
+        continue;
+      }
+      if (claimed < batchSize) await store.waitForRows(pollMs, signal);
+    }
+  }
+
+  private async publish(rows: ClaimedOutboxRow[]): Promise<PublishOutcome[]> {
+    const { publisher, log } = this.deps;
+    // One connection keeps publish order; awaiting them together overlaps the acks.
+    return Promise.all(
+      rows.map(async (row): Promise<PublishOutcome> => {
+        try {
+          await publisher.publish(
+            row.subject,
+            encoder.encode(JSON.stringify(row.envelope)),
+            row.id,
+            {
+              correlationId: row.envelope.correlation_id,
+              causationId: row.envelope.causation_id,
+              tenantId: row.envelope.tenant_id,
+            },
+          );
+          return { id: row.id, ok: true };
+        } catch (err) {
+          log.warn(
+            { err, outbox_id: row.id, subject: row.subject, attempts: row.attempts + 1 },
+            "outbox publish failed; will retry",
+          );
+          return { id: row.id, ok: false, error: (err as Error).message };
+        }
+      }),
+    );
+  }
+}

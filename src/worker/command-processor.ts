@@ -1,0 +1,290 @@
+import {
+  ChatCommandPayloadSchema,
+  decodeEnvelope,
+  isSubjectToken,
+  type ChatFailedPayload,
+  type ContextName,
+  type ForeignEnvelope,
+  type SubjectSpace,
+} from "../../contracts/index.js";
+import type { Log } from "../log.js";
+import type { DeliveredCommand, InboxStore, OutboxMessage, StreamPublisher } from "../ports.js";
+import { backoffMs } from "../sleep.js";
+import {
+  AlreadyProcessedError,
+  PoisonMessageError,
+  type HandlerContext,
+  type HandlerRegistry,
+} from "./handler.js";
+import { resultEnvelope, type ResultOrigin } from "./result-events.js";
+
+/** Settings and ports of one context's command processing. */
+export interface CommandProcessorDeps {
+  context: ContextName;
+  subjects: SubjectSpace;
+  inbox: InboxStore;
+  publisher: StreamPublisher;
+  handlers: HandlerRegistry;
+  ackWaitMs: number;
+  maxDeliver: number;
+  log: Log;
+  /** Aborted when the worker shuts down: handlers stop, messages are left for redelivery. */
+  shutdown: AbortSignal;
+}
+
+const encoder = new TextEncoder();
+const encode = (v: unknown) => encoder.encode(JSON.stringify(v));
+
+/** A decoded command with everything needed to answer its client. */
+interface Decoded {
+  envelope: ForeignEnvelope;
+  origin: ResultOrigin | null;
+}
+
+/**
+ * Applies the worker ack rules (ARCHITECTURE.md) to one delivered command:
+ * 1. inbox row first (PK = message id): already processed ⇒ ack, no side effects;
+ * 2. handler success ⇒ inbox marked processed + terminal event in the outbox, one transaction,
+ *    then ack;
+ * 3. 409 ⇒ ack; poison (422, schema mismatch, undecodable) ⇒ dead-letter + `failed` event + ack;
+ * 4. transient ⇒ nak with backoff; at `maxDeliver` ⇒ dead-letter + `failed` event + ack.
+ * Nothing is acked before its effects are committed.
+ */
+export class CommandProcessor {
+  constructor(private readonly deps: CommandProcessorDeps) {}
+
+  async process(cmd: DeliveredCommand): Promise<void> {
+    const log = this.deps.log.child({ subject: cmd.subject, message_id: cmd.messageId });
+    const decoded = this.decode(cmd);
+    if (!decoded.ok) return this.deadLetter(cmd, decoded.error, decoded.partial, log);
+    const { envelope, origin } = decoded.value;
+    const payload = ChatCommandPayloadSchema.safeParse(envelope.payload);
+    if (!payload.success || !origin) {
+      const reason = payload.success
+        ? "command lacks a valid tenant or stream id"
+        : payload.error.message;
+      return this.deadLetter(cmd, `schema mismatch: ${reason}`, decoded.value, log);
+    }
+    const messageId = cmd.messageId!;
+    const claim = await this.deps.inbox.claim(messageId, envelope.event_type, this.deps.ackWaitMs);
+    if (claim.status === "processed") {
+      log.info("duplicate delivery: already processed");
+      return cmd.ack();
+    }
+    if (claim.status === "busy") {
+      log.info({ retry_in_ms: claim.retryInMs }, "another worker holds this message");
+      return cmd.nak(claim.retryInMs);
+    }
+    const handler = this.deps.handlers.get(payload.data.handler);
+    if (!handler) {
+      return this.deadLetter(cmd, `no handler named '${payload.data.handler}'`, decoded.value, log);
+    }
+    const clog = log.child({
+      correlation_id: origin.correlationId,
+      stream_id: origin.streamId,
+      attempt: origin.attempt,
+    });
+    const emitter = new DeltaEmitter(this.deps, origin);
+    const heartbeat = this.heartbeat(cmd, messageId, clog);
+    try {
+      const ctx: HandlerContext = {
+        attempt: origin.attempt,
+        tenant: origin.tenant,
+        correlationId: origin.correlationId,
+        signal: this.deps.shutdown,
+        log: clog,
+        emit: (delta) => emitter.emit(delta),
+      };
+      const completed = await handler.handle(payload.data, ctx);
+      await emitter.flush();
+      await this.deps.inbox.complete(messageId, envelope.event_type, [
+        this.resultMessage(origin, resultEnvelope(origin, "completed", emitter.nextSeq, completed)),
+      ]);
+      await cmd.ack();
+      clog.info({ chunks: emitter.nextSeq - 1 }, "command processed");
+    } catch (err) {
+      await emitter.flush().catch(() => undefined);
+      await this.onHandlerError(cmd, err, decoded.value, emitter.nextSeq, clog);
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  private async onHandlerError(
+    cmd: DeliveredCommand,
+    err: unknown,
+    decoded: Decoded,
+    nextSeq: number,
+    log: Log,
+  ): Promise<void> {
+    const messageId = cmd.messageId!;
+    if (err instanceof AlreadyProcessedError) {
+      log.info("handler reports the message already processed");
+      await this.deps.inbox.complete(messageId, decoded.envelope.event_type, []);
+      return cmd.ack();
+    }
+    if (err instanceof PoisonMessageError) {
+      return this.deadLetter(cmd, err.message, decoded, log, nextSeq);
+    }
+    const reason = err instanceof Error ? err.message : String(err);
+    if (this.deps.shutdown.aborted) {
+      // Leave it for another worker: release the lease and let it redeliver at once.
+      await this.deps.inbox.release(messageId, `worker stopped: ${reason}`).catch(() => undefined);
+      return cmd.nak(0);
+    }
+    if (cmd.deliveryCount >= this.deps.maxDeliver) {
+      return this.deadLetter(
+        cmd,
+        `gave up after ${cmd.deliveryCount} attempts: ${reason}`,
+        decoded,
+        log,
+        nextSeq,
+      );
+    }
+    const delay = backoffMs(cmd.deliveryCount, 250, 30_000);
+    log.warn({ err, retry_in_ms: delay }, "transient handler failure; will redeliver");
+    await this.deps.inbox.release(messageId, reason);
+    cmd.nak(delay);
+  }
+
+  /**
+   * Poison: the original goes to the dead-letter subject (deduplicated by message id), the
+   * waiting client gets a `failed` event (through the outbox, with the inbox row closed), then
+   * the message is acked. If any step fails, nothing is acked and the message comes back.
+   */
+  private async deadLetter(
+    cmd: DeliveredCommand,
+    reason: string,
+    decoded: Decoded | null,
+    log: Log,
+    seq = 1,
+  ): Promise<void> {
+    const { publisher, subjects, context, inbox } = this.deps;
+    log.error({ reason, delivery_count: cmd.deliveryCount }, "dead-lettering command");
+    const dlqId = cmd.messageId ?? `nomsgid:${cmd.subject}:${decoded?.envelope.event_id ?? "?"}`;
+    await publisher.publish(
+      subjects.dlq(context),
+      encode({
+        event_type: "dead_letter",
+        reason,
+        original_subject: cmd.subject,
+        message_id: cmd.messageId ?? null,
+        delivery_count: cmd.deliveryCount,
+        original: Buffer.from(cmd.data).toString("utf8"),
+      }),
+      `dlq:${dlqId}`,
+      {
+        correlationId: decoded?.envelope.correlation_id ?? dlqId,
+        causationId: decoded?.envelope.event_id ?? null,
+        tenantId: decoded?.envelope.tenant_id ?? "unknown",
+      },
+    );
+    const failed: ChatFailedPayload = {
+      error: {
+        message: `The request could not be processed: ${reason}`,
+        type: "server_error",
+        code: "handler_failed",
+        status: 502,
+      },
+    };
+    const outbox = decoded?.origin
+      ? [this.resultMessage(decoded.origin, resultEnvelope(decoded.origin, "failed", seq, failed))]
+      : [];
+    // complete() writes the failed event only if it is the one to close the inbox row, so a
+    // redelivered poison message does not answer its client twice.
+    const eventType = decoded?.envelope.event_type ?? "unknown";
+    await inbox.complete(cmd.messageId ?? `nomsgid:${dlqId}`, eventType, outbox, reason);
+    await cmd.ack();
+  }
+
+  private decode(
+    cmd: DeliveredCommand,
+  ): { ok: true; value: Decoded } | { ok: false; error: string; partial: Decoded | null } {
+    const env = decodeEnvelope(cmd.data);
+    if (!env.ok) return { ok: false, error: env.error, partial: null };
+    const origin = this.originOf(env.value, cmd.deliveryCount);
+    const value = { envelope: env.value, origin };
+    if (!cmd.messageId) return { ok: false, error: "missing Nats-Msg-Id header", partial: value };
+    return { ok: true, value };
+  }
+
+  private originOf(env: ForeignEnvelope, attempt: number): ResultOrigin | null {
+    const streamId =
+      env.stream_id ?? (env.payload as { stream_id?: unknown } | undefined)?.stream_id;
+    const tenant = env.tenant_id;
+    if (typeof streamId !== "string" || !isSubjectToken(streamId)) return null;
+    if (typeof tenant !== "string" || !isSubjectToken(tenant)) return null;
+    return {
+      tenant,
+      streamId,
+      correlationId: env.correlation_id ?? env.event_id ?? streamId,
+      causationId: env.event_id ?? env.command_id ?? streamId,
+      attempt,
+    };
+  }
+
+  private resultMessage(origin: ResultOrigin, envelope: OutboxMessage["envelope"]): OutboxMessage {
+    return {
+      subject: this.deps.subjects.result(this.deps.context, origin.tenant, origin.streamId),
+      aggregateType: "chat_stream",
+      aggregateId: origin.streamId,
+      envelope,
+    };
+  }
+
+  /** Keeps the message and the inbox lease alive while a long handler runs. */
+  private heartbeat(cmd: DeliveredCommand, messageId: string, log: Log): NodeJS.Timeout {
+    const every = Math.max(1000, Math.floor(this.deps.ackWaitMs / 3));
+    const timer = setInterval(() => {
+      cmd.working();
+      this.deps.inbox.extendLease(messageId, this.deps.ackWaitMs).catch((err: unknown) => {
+        log.warn({ err }, "could not extend the inbox lease");
+      });
+    }, every);
+    timer.unref();
+    return timer;
+  }
+}
+
+/**
+ * Publishes deltas straight to JetStream with message id `<stream_id>:<seq>`. Publishes are
+ * pipelined on one connection (order kept) and awaited together by {@link flush}; a failed
+ * publish fails the attempt, so the command is redelivered rather than leaving a hole.
+ */
+class DeltaEmitter {
+  nextSeq = 1;
+  private readonly inFlight: Promise<void>[] = [];
+  private readonly subject: string;
+
+  constructor(
+    private readonly deps: CommandProcessorDeps,
+    private readonly origin: ResultOrigin,
+  ) {
+    this.subject = deps.subjects.result(deps.context, origin.tenant, origin.streamId);
+  }
+
+  emit(delta: Parameters<HandlerContext["emit"]>[0]): Promise<void> {
+    const seq = this.nextSeq++;
+    const env = resultEnvelope(this.origin, "delta", seq, delta);
+    const p = this.deps.publisher.publish(
+      this.subject,
+      encode(env),
+      `${this.origin.streamId}:${seq}`,
+      {
+        correlationId: this.origin.correlationId,
+        causationId: this.origin.causationId,
+        tenantId: this.origin.tenant,
+      },
+    );
+    // Observed here so an early failure is not an unhandled rejection; flush() reports it.
+    p.catch(() => undefined);
+    this.inFlight.push(p);
+    if (this.inFlight.length >= 256) return this.flush();
+    return Promise.resolve();
+  }
+
+  async flush(): Promise<void> {
+    const pending = this.inFlight.splice(0);
+    await Promise.all(pending);
+  }
+}

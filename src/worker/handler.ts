@@ -1,0 +1,65 @@
+import type {
+  ChatCommandPayload,
+  ChatCompletedPayload,
+  ChatDeltaPayload,
+} from "../../contracts/index.js";
+import type { Log } from "../log.js";
+
+/** What a handler gets besides the command. */
+export interface HandlerContext {
+  /** Delivery attempt, 1 on first delivery. */
+  attempt: number;
+  tenant: string;
+  correlationId: string;
+  /** Aborted when the worker stops or the work is cancelled: stop upstream calls. */
+  signal: AbortSignal;
+  log: Log;
+  /** Streams one delta to the client (published straight to JetStream). */
+  emit(delta: ChatDeltaPayload): Promise<void>;
+}
+
+/**
+ * A capability handler: built-in, an OpenAI-compatible upstream, or an HTTP handler service.
+ * Return the whole answer on success. Throw {@link PoisonMessageError} for input that can never
+ * succeed, {@link AlreadyProcessedError} for a duplicate; anything else is transient (retried).
+ */
+export interface ChatHandler {
+  readonly name: string;
+  handle(command: ChatCommandPayload, ctx: HandlerContext): Promise<ChatCompletedPayload>;
+}
+
+/** The command can never be processed (HTTP 422, schema mismatch): dead-letter it. */
+export class PoisonMessageError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "PoisonMessageError";
+  }
+}
+
+/** The handler has already processed this message (HTTP 409): acknowledge it. */
+export class AlreadyProcessedError extends Error {
+  constructor(message = "already processed") {
+    super(message);
+    this.name = "AlreadyProcessedError";
+  }
+}
+
+/** Handlers by name; one map, every kind behind the same interface. */
+export class HandlerRegistry {
+  private readonly handlers = new Map<string, ChatHandler>();
+
+  register(handler: ChatHandler): this {
+    if (this.handlers.has(handler.name))
+      throw new Error(`handler ${handler.name} registered twice`);
+    this.handlers.set(handler.name, handler);
+    return this;
+  }
+
+  get(name: string): ChatHandler | undefined {
+    return this.handlers.get(name);
+  }
+
+  names(): string[] {
+    return [...this.handlers.keys()];
+  }
+}
