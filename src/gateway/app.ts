@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { isSubjectToken, type ModelList } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
 import { NotFoundError, toOpenAIError } from "../errors.js";
@@ -29,7 +29,7 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && isSubjectToken(given) ? given : randomUUID();
     },
-    requestIdLogLabel: "correlation_id",
+    logController: new LogController({ requestIdLogLabel: "correlation_id" }),
   });
   const chat = new ChatService(deps);
 

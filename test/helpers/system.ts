@@ -1,0 +1,64 @@
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import { CatalogSchema, type ContextName } from "../../contracts/index.js";
+import { mintKey } from "../../adapters/auth/hs256.js";
+import { Runtime } from "../../bin/runtime.js";
+import { CapabilityCatalog } from "../../src/catalog.js";
+import type { HandlerRegistry } from "../../src/worker/handler.js";
+import { TEST_SECRET, testLog, type TestWorld } from "./env.js";
+
+/** Test catalog: the defaults plus one model per test handler. */
+export function testCatalog(extra: { id: string; context: ContextName; handler: string }[] = []) {
+  return new CapabilityCatalog(
+    CatalogSchema.parse({
+      capabilities: [
+        { id: "sea", context: "sea", handler: "echo" },
+        { id: "vibespro", context: "vibespro", handler: "echo" },
+        ...extra,
+      ],
+    }),
+  );
+}
+
+/** A gateway and both relays in this process, against a test world's databases and streams. */
+export interface TestSystem {
+  runtime: Runtime;
+  app: FastifyInstance;
+  baseURL: string;
+  apiKey: string;
+  /** Starts an extra runtime (own NATS connection) running workers; returns it to stop. */
+  startWorkers(handlers: HandlerRegistry, contexts?: ContextName[]): Promise<Runtime>;
+  stop(): Promise<void>;
+}
+
+export async function startTestSystem(
+  world: TestWorld,
+  catalog: CapabilityCatalog,
+  env: Record<string, string> = {},
+): Promise<TestSystem> {
+  const config = world.config(env);
+  const infra = world.infra();
+  await Runtime.prepare(config, infra, testLog);
+  const runtime = await Runtime.connect(config, infra, testLog, "test-gateway");
+  runtime.startRelay("sea");
+  runtime.startRelay("vibespro");
+  const app = await runtime.startGateway(catalog);
+  const { port } = app.server.address() as AddressInfo;
+  const workers: Runtime[] = [];
+  return {
+    runtime,
+    app,
+    baseURL: `http://127.0.0.1:${port}/v1`,
+    apiKey: await mintKey(TEST_SECRET, "acme", 3600),
+    async startWorkers(handlers, contexts = ["sea", "vibespro"]) {
+      const w = await Runtime.connect(config, infra, testLog, "test-worker");
+      for (const ctx of contexts) await w.startWorker(ctx, handlers);
+      workers.push(w);
+      return w;
+    },
+    async stop() {
+      for (const w of workers) await w.stop(1_000);
+      await runtime.stop(1_000);
+    },
+  };
+}
