@@ -9,9 +9,6 @@ import { withDatabase } from "../adapters/postgres/pool.js";
 import { ConfigError, type Config } from "../src/config.js";
 import type { Log } from "../src/log.js";
 
-/** Embedded services listen here, away from the system PostgreSQL (5432) and NATS (4222). */
-export const EMBEDDED_PORTS = { postgres: 54329, nats: 14222 } as const;
-
 /** Where the services are, whether configured or embedded. */
 export interface Infrastructure {
   natsUrl: string;
@@ -63,7 +60,7 @@ export async function resolveInfrastructure(
       if (config.embedded.postgres) {
         const pg = await startEmbeddedPostgres({
           dataDir: path.join(config.dataDir, "postgres"),
-          port: EMBEDDED_PORTS.postgres,
+          port: config.embedded.postgresPort,
           log,
         });
         stops.push(pg.stop);
@@ -71,7 +68,7 @@ export async function resolveInfrastructure(
       }
       if (config.embedded.nats) {
         const nats = await startNatsServer({
-          port: EMBEDDED_PORTS.nats,
+          port: config.embedded.natsPort,
           storeDir: path.resolve(config.dataDir, "nats"),
           log,
         });

@@ -53,6 +53,8 @@ const EnvSchema = z.object({
   RELAY_BATCH_SIZE: int(100, 1),
   RELAY_POLL_MS: int(1000, 10),
   CAPABILITIES_FILE: z.string().min(1).optional(),
+  EMBEDDED_POSTGRES_PORT: int(54329, 1).pipe(z.number().max(65535)),
+  EMBEDDED_NATS_PORT: int(14222, 1).pipe(z.number().max(65535)),
 });
 
 /** The validated configuration. */
@@ -79,7 +81,12 @@ export interface Config {
   readonly relay: { readonly batchSize: number; readonly pollMs: number };
   readonly capabilitiesFile: string | undefined;
   /** True when no external NATS or Postgres is configured: run embedded ones. */
-  readonly embedded: { readonly nats: boolean; readonly postgres: boolean };
+  readonly embedded: {
+    readonly nats: boolean;
+    readonly postgres: boolean;
+    readonly natsPort: number;
+    readonly postgresPort: number;
+  };
 }
 
 /** Boot refused: every problem with the environment, one per line. */
@@ -128,6 +135,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     embedded: Object.freeze({
       nats: e.NATS_URL === undefined,
       postgres: e.SEA_DATABASE_URL === undefined,
+      natsPort: e.EMBEDDED_NATS_PORT,
+      postgresPort: e.EMBEDDED_POSTGRES_PORT,
     }),
   });
 }

@@ -6,7 +6,12 @@ describe("config", () => {
     const c = loadConfig({});
     expect(c.port).toBe(8080);
     expect(c.host).toBe("127.0.0.1");
-    expect(c.embedded).toEqual({ nats: true, postgres: true });
+    expect(c.embedded).toEqual({
+      nats: true,
+      postgres: true,
+      natsPort: 14222,
+      postgresPort: 54329,
+    });
     expect(c.worker).toEqual({
       batchSize: 50,
       maxInflight: 25,
