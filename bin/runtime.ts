@@ -22,8 +22,10 @@ import { createPool } from "../adapters/postgres/pool.js";
 import { CapabilityCatalog } from "../src/catalog.js";
 import type { Config } from "../src/config.js";
 import { buildGatewayApp } from "../src/gateway/app.js";
+import { CachingVerifier } from "../src/gateway/caching-verifier.js";
 import type { Log } from "../src/log.js";
 import type { ReadinessCheck } from "../src/ports.js";
+import { ImmediateDispatcher } from "../src/outbox/immediate-dispatcher.js";
 import { OutboxRelay } from "../src/relay/outbox-relay.js";
 import { CommandProcessor } from "../src/worker/command-processor.js";
 import type { HandlerRegistry } from "../src/worker/handler.js";
@@ -52,6 +54,8 @@ export class Runtime {
     readonly js: JetStreamClient,
     readonly jsm: JetStreamManager,
     readonly pools: Record<ContextName, pg.Pool>,
+    /** Relaxed-commit pools for writes a retry repairs (see createPool). */
+    readonly relaxedPools: Record<ContextName, pg.Pool>,
   ) {
     this.subjects = subjectSpace(config.namespace, config.dlqSubject);
   }
@@ -71,7 +75,12 @@ export class Runtime {
       sea: createPool(infra.databaseUrls.sea, { max: poolSize, onError }),
       vibespro: createPool(infra.databaseUrls.vibespro, { max: poolSize, onError }),
     };
-    return new Runtime(config, infra, log, nc, nc.jetstream(), jsm, pools);
+    const relaxed = { max: poolSize, onError, relaxedCommit: true };
+    const relaxedPools = {
+      sea: createPool(infra.databaseUrls.sea, relaxed),
+      vibespro: createPool(infra.databaseUrls.vibespro, relaxed),
+    };
+    return new Runtime(config, infra, log, nc, nc.jetstream(), jsm, pools, relaxedPools);
   }
 
   /** Creates missing databases, migrates them, provisions roles, streams and consumers. */
@@ -130,9 +139,10 @@ export class Runtime {
     const app = buildGatewayApp({
       catalog,
       subjects: this.subjects,
-      outbox: new PgOutboxWriter(this.pools),
+      outbox: new PgOutboxWriter(this.pools, this.config.relay.dispatchGraceMs),
+      dispatcher: this.dispatcher(this.log),
       results: new NatsResultFeed(this.nc, this.jsm, this.subjects),
-      verifier: new Hs256Verifier(this.infra.jwtSecret),
+      verifier: new CachingVerifier(new Hs256Verifier(this.infra.jwtSecret)),
       readiness,
       log: this.log,
     });
@@ -141,10 +151,20 @@ export class Runtime {
     return app;
   }
 
+  /** Publishes committed outbox rows at once; marks go through the relaxed pools. */
+  private dispatcher(log: Log): ImmediateDispatcher {
+    return new ImmediateDispatcher(
+      new JetStreamPublisher(this.js),
+      new PgOutboxWriter(this.relaxedPools),
+      log,
+    );
+  }
+
   /** Starts one context's outbox relay. */
   startRelay(ctx: ContextName): void {
+    // Relaxed commit: a lost "published" mark only means a republish JetStream deduplicates.
     const store = new PgOutboxRelayStore(
-      this.pools[ctx],
+      this.relaxedPools[ctx],
       this.infra.databaseUrls[ctx],
       this.log.child({ component: "relay", context: ctx }),
     );
@@ -172,8 +192,13 @@ export class Runtime {
     const processor = new CommandProcessor({
       context: ctx,
       subjects: this.subjects,
-      inbox: new PgInboxStore(this.pools[ctx]),
+      inbox: new PgInboxStore(
+        this.pools[ctx],
+        this.config.relay.dispatchGraceMs,
+        this.relaxedPools[ctx],
+      ),
       publisher: new JetStreamPublisher(this.js),
+      dispatcher: this.dispatcher(log),
       handlers,
       ackWaitMs: this.config.worker.ackWaitMs,
       maxDeliver: this.config.worker.maxDeliver,
@@ -202,6 +227,7 @@ export class Runtime {
     }
     clearTimeout(abortTimer);
     await this.nc.drain().catch(() => undefined);
-    await Promise.all(Object.values(this.pools).map((p) => p.end().catch(() => undefined)));
+    const pools = [...Object.values(this.pools), ...Object.values(this.relaxedPools)];
+    await Promise.all(pools.map((p) => p.end().catch(() => undefined)));
   }
 }

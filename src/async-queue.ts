@@ -38,6 +38,11 @@ export class AsyncQueue<T> implements AsyncIterableIterator<T> {
     }
   }
 
+  /** Removes and returns every item already queued (lets a reader batch its writes). */
+  takeQueued(): T[] {
+    return this.items.splice(0);
+  }
+
   next(): Promise<IteratorResult<T>> {
     const item = this.items.shift();
     if (item !== undefined) return Promise.resolve({ value: item, done: false });

@@ -52,6 +52,7 @@ const EnvSchema = z.object({
   DATA_DIR: z.string().min(1).default(".data"),
   RELAY_BATCH_SIZE: int(100, 1),
   RELAY_POLL_MS: int(1000, 10),
+  OUTBOX_DISPATCH_GRACE_MS: int(1000),
   CAPABILITIES_FILE: z.string().min(1).optional(),
   EMBEDDED_POSTGRES_PORT: int(54329, 1).pipe(z.number().max(65535)),
   EMBEDDED_NATS_PORT: int(14222, 1).pipe(z.number().max(65535)),
@@ -78,7 +79,12 @@ export interface Config {
   readonly echoDelayMs: number;
   readonly namespace: string;
   readonly dataDir: string;
-  readonly relay: { readonly batchSize: number; readonly pollMs: number };
+  readonly relay: {
+    readonly batchSize: number;
+    readonly pollMs: number;
+    /** How long relays leave a fresh row to the process that wrote and dispatches it. */
+    readonly dispatchGraceMs: number;
+  };
   readonly capabilitiesFile: string | undefined;
   /** True when no external NATS or Postgres is configured: run embedded ones. */
   readonly embedded: {
@@ -130,7 +136,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     echoDelayMs: e.ECHO_DELAY_MS,
     namespace: e.NATS_NAMESPACE ?? "",
     dataDir: e.DATA_DIR,
-    relay: Object.freeze({ batchSize: e.RELAY_BATCH_SIZE, pollMs: e.RELAY_POLL_MS }),
+    relay: Object.freeze({
+      batchSize: e.RELAY_BATCH_SIZE,
+      pollMs: e.RELAY_POLL_MS,
+      dispatchGraceMs: e.OUTBOX_DISPATCH_GRACE_MS,
+    }),
     capabilitiesFile: e.CAPABILITIES_FILE,
     embedded: Object.freeze({
       nats: e.NATS_URL === undefined,

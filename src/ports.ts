@@ -25,6 +25,11 @@ export interface OutboxWriter {
   enqueue(context: ContextName, messages: OutboxMessage[]): Promise<void>;
 }
 
+/** Records rows published outside the relay (immediate dispatch). */
+export interface OutboxPublishedMarker {
+  markPublished(context: ContextName, ids: string[]): Promise<void>;
+}
+
 /** An outbox row claimed by a relay. */
 export interface ClaimedOutboxRow {
   id: string;
@@ -78,8 +83,8 @@ export interface ResultSubscription {
 /** Live results and their replay from the stream. */
 export interface ResultFeed {
   /**
-   * Subscribes to `subject` and resolves once the server has registered the interest, so a
-   * command written afterwards cannot produce results the gateway misses.
+   * Subscribes to `subject`. Messages this process publishes afterwards on the same connection
+   * are ordered after the subscription; anything missed is recovered through {@link replay}.
    */
   subscribe(subject: string, onMessage: (msg: RawResult) => void): Promise<ResultSubscription>;
   /** Every stored message on `subject` in stream order (fills gaps and serves resumes). */
@@ -140,6 +145,8 @@ export interface InboxStore {
 export interface Principal {
   tenant: string;
   keyId: string | undefined;
+  /** When the credential expires (epoch seconds), if it does. */
+  expiresAt?: number | undefined;
 }
 
 /** Checks bearer tokens. */

@@ -25,7 +25,7 @@ export class Hs256Verifier implements TokenVerifier {
     if (typeof tenant !== "string" || !isSubjectToken(tenant)) {
       throw new Error("tenant claim is not a valid tenant id");
     }
-    return { tenant, keyId: payload.jti };
+    return { tenant, keyId: payload.jti, expiresAt: payload.exp };
   }
 }
 

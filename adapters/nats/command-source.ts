@@ -9,10 +9,9 @@ function toDelivered(m: JsMsg): DeliveredCommand {
     data: m.data,
     messageId: m.headers?.get("Nats-Msg-Id") || undefined,
     deliveryCount: m.info.deliveryCount,
-    ack: async () => {
-      // ackAck waits for the server's confirmation, so "acked" means acked.
-      await m.ackAck();
-    },
+    // A plain ack: effects are committed before it is sent, and if it is lost the redelivery
+    // meets the processed inbox row and is acked then.
+    ack: async () => m.ack(),
     nak: (delayMs) => m.nak(delayMs),
     working: () => m.working(),
   };

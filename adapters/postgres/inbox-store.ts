@@ -1,7 +1,6 @@
 import type pg from "pg";
 import type { InboxClaim, InboxStore, OutboxMessage } from "../../src/ports.js";
-import { insertOutbox } from "./outbox-sql.js";
-import { inTransaction } from "./pool.js";
+import { outboxColumns } from "./outbox-sql.js";
 
 // Inserts the row, or re-takes an unprocessed one whose lease has run out (a worker died).
 const CLAIM = `
@@ -25,28 +24,53 @@ const RELEASE = `
   UPDATE inbox_messages SET locked_until = NULL, last_error = $2
    WHERE message_id = $1 AND processed_at IS NULL`;
 
-const MARK_PROCESSED = `
-  INSERT INTO inbox_messages AS i (message_id, event_type, processed_at, process_attempts, last_error)
-  VALUES ($1, $2, now(), 1, $3)
-  ON CONFLICT (message_id) DO UPDATE
-     SET processed_at = now(), locked_until = NULL,
-         last_error = coalesce(EXCLUDED.last_error, i.last_error)
-   WHERE i.processed_at IS NULL
-  RETURNING message_id`;
+// One statement, so one implicit transaction and one round trip: the inbox row is closed and
+// the terminal events are written together, and only by the call that closed the row.
+const COMPLETE = `
+  WITH marked AS (
+    INSERT INTO inbox_messages AS i (message_id, event_type, processed_at, process_attempts, last_error)
+    VALUES ($1, $2, now(), 1, $3)
+    ON CONFLICT (message_id) DO UPDATE
+       SET processed_at = now(), locked_until = NULL,
+           last_error = coalesce(EXCLUDED.last_error, i.last_error)
+     WHERE i.processed_at IS NULL
+    RETURNING 1
+  ), written AS (
+    INSERT INTO outbox_events
+      (id, aggregate_type, aggregate_id, event_type, event_version, subject, tenant_id, payload,
+       occurred_at, trace_id, correlation_id, causation_id, next_attempt_at)
+    SELECT o.*, now() + $16 * interval '1 millisecond'
+      FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[],
+                  $10::text[], $11::jsonb[], $12::timestamptz[], $13::text[], $14::text[],
+                  $15::text[]) AS o
+     WHERE EXISTS (SELECT 1 FROM marked)
+    RETURNING 1
+  )
+  SELECT EXISTS (SELECT 1 FROM marked) AS closed`;
 
-/** A context's inbox (PK dedupe plus a lease per running attempt) and its outbox. */
+/**
+ * A context's inbox (PK dedupe plus a lease per running attempt) and its outbox.
+ *
+ * Claims, lease extensions and releases may go through `leasePool`, a relaxed-commit pool: a
+ * claim lost in a database crash only means the redelivered message is claimed again, and
+ * `complete` upserts the row anyway. `complete` itself always commits durably on `pool`.
+ */
 export class PgInboxStore implements InboxStore {
-  constructor(private readonly pool: pg.Pool) {}
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly dispatchGraceMs = 0,
+    private readonly leasePool: pg.Pool = pool,
+  ) {}
 
   async claim(messageId: string, eventType: string, leaseMs: number): Promise<InboxClaim> {
-    const claimed = await this.pool.query<{ process_attempts: number }>(CLAIM, [
+    const claimed = await this.leasePool.query<{ process_attempts: number }>(CLAIM, [
       messageId,
       eventType,
       leaseMs,
     ]);
     const row = claimed.rows[0];
     if (row) return { status: "claimed", attempts: row.process_attempts };
-    const state = await this.pool.query<{ processed: boolean; lease_left_ms: number | null }>(
+    const state = await this.leasePool.query<{ processed: boolean; lease_left_ms: number | null }>(
       STATE,
       [messageId],
     );
@@ -56,11 +80,11 @@ export class PgInboxStore implements InboxStore {
   }
 
   async extendLease(messageId: string, leaseMs: number): Promise<void> {
-    await this.pool.query(EXTEND, [messageId, leaseMs]);
+    await this.leasePool.query(EXTEND, [messageId, leaseMs]);
   }
 
   async release(messageId: string, error: string): Promise<void> {
-    await this.pool.query(RELEASE, [messageId, error.slice(0, 2000)]);
+    await this.leasePool.query(RELEASE, [messageId, error.slice(0, 2000)]);
   }
 
   async complete(
@@ -69,15 +93,13 @@ export class PgInboxStore implements InboxStore {
     outbox: OutboxMessage[],
     error?: string,
   ): Promise<boolean> {
-    return inTransaction(this.pool, async (client) => {
-      const marked = await client.query(MARK_PROCESSED, [
-        messageId,
-        eventType,
-        error?.slice(0, 2000) ?? null,
-      ]);
-      if (marked.rowCount === 0) return false;
-      await insertOutbox(client, outbox);
-      return true;
-    });
+    const r = await this.pool.query<{ closed: boolean }>(COMPLETE, [
+      messageId,
+      eventType,
+      error?.slice(0, 2000) ?? null,
+      ...outboxColumns(outbox),
+      this.dispatchGraceMs,
+    ]);
+    return r.rows[0]?.closed === true;
   }
 }

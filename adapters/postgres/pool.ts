@@ -3,13 +3,17 @@ import pg from "pg";
 /** A pool for one context database; errors on idle clients are logged, never fatal. */
 export function createPool(
   connectionString: string,
-  opts: { max?: number; onError?: (err: Error) => void } = {},
+  opts: { max?: number; onError?: (err: Error) => void; relaxedCommit?: boolean } = {},
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
     max: opts.max ?? 20,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
+    // `relaxedCommit`: commits return before their WAL is flushed. Only for writes whose loss
+    // in a database crash is repaired by a retry (leases, "published" marks), never for
+    // commands, results or processed marks.
+    ...(opts.relaxedCommit ? { options: "-c synchronous_commit=off" } : {}),
   });
   pool.on("error", (err) => opts.onError?.(err));
   return pool;

@@ -25,32 +25,44 @@ async function write(res: ServerResponse, text: string): Promise<boolean> {
 /**
  * Streams a run as OpenAI chunks: a role chunk, content chunks, a finish chunk, the usage chunk
  * when asked for, `[DONE]`. A `failed` event becomes `data: {"error":…}` and a clean close.
+ * Events that arrived together are written together (one write, one syscall).
  * Returns when the stream is finished or the client has left.
  */
 export async function streamRun(run: ChatRun, res: ServerResponse): Promise<void> {
   const fmt = new OpenAIFormatter(run);
   const includeUsage = run.request.stream_options?.include_usage === true;
   if (!(await write(res, sseData(fmt.chunk({ role: "assistant", content: "" }))))) return;
-  for await (const event of run.results) {
-    if (event.kind === "delta") {
-      if (!(await write(res, sseData(fmt.deltaChunk(event.payload))))) return;
-      continue;
+  for await (const first of run.results) {
+    let out = "";
+    let finished = false;
+    for (const event of [first, ...run.results.takeQueued()]) {
+      if (event.kind === "delta") {
+        out += sseData(fmt.deltaChunk(event.payload));
+        continue;
+      }
+      if (event.kind === "completed") {
+        out += sseData(fmt.chunk({}, event.payload.finish_reason));
+        if (includeUsage) out += sseData(fmt.usageChunk(event.payload.usage));
+        out += SSE_DONE;
+      } else {
+        const { error } = event.payload;
+        const failure = new CapabilityFailedError(
+          error.message,
+          error.status,
+          error.type,
+          error.code,
+        );
+        out += sseData(toOpenAIError(failure).body);
+      }
+      finished = true;
+      break;
     }
-    if (event.kind === "completed") {
-      let out = sseData(fmt.chunk({}, event.payload.finish_reason));
-      if (includeUsage) out += sseData(fmt.usageChunk(event.payload.usage));
-      await write(res, out + SSE_DONE);
-    } else {
-      const { error } = event.payload;
-      const failure = new CapabilityFailedError(
-        error.message,
-        error.status,
-        error.type,
-        error.code,
-      );
-      await write(res, sseData(toOpenAIError(failure).body));
+    if (finished) {
+      // The last data rides with the end of the response: one write fewer.
+      if (!res.destroyed) res.end(out);
+      return;
     }
-    break;
+    if (!(await write(res, out))) return;
   }
   res.end();
 }

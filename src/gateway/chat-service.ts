@@ -9,6 +9,7 @@ import {
 } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from "../errors.js";
+import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
 import type { OutboxWriter, Principal, ResultFeed } from "../ports.js";
 import { buildChatCommand } from "./chat-command.js";
 import { ResultStream } from "./result-stream.js";
@@ -30,6 +31,8 @@ export interface ChatServiceDeps {
   catalog: CapabilityCatalog;
   subjects: SubjectSpace;
   outbox: OutboxWriter;
+  /** Publishes the command as soon as it is committed (the relay stays the safety net). */
+  dispatcher?: ImmediateDispatcher | undefined;
   results: ResultFeed;
   log: Log;
 }
@@ -104,6 +107,7 @@ export class ChatService {
         err,
       );
     }
+    this.deps.dispatcher?.dispatch(capability.context, [command]);
     log.info(
       { stream_id: streamId, command_id: command.envelope.event_id, model: capability.id },
       "chat command written",

@@ -5,12 +5,16 @@ import type { ResultFeed, ResultSubscription } from "../ports.js";
 import { decodeResultEvent } from "./result-decoder.js";
 import { ResultSequencer } from "./result-sequencer.js";
 
-/** How long a gap may stay open before it is filled from the stream. */
+/** How long a known gap may stay open before it is filled from the stream. */
 const GAP_FILL_DELAY_MS = 250;
+/** How long a quiet stream waits before checking the stream for events it may have missed. */
+const IDLE_PROBE_MS = 2_000;
 
 /**
  * One request's results, in order, ending with its terminal event: live from a core
  * subscription opened before the command is written, with gaps filled from the JetStream stream.
+ * Core delivery is at most once (a reconnect or a slow consumer can drop messages), so a known
+ * gap is filled quickly and a quiet stream is checked against the stored events now and then.
  */
 export class ResultStream implements AsyncIterable<ChatResultEvent> {
   private readonly queue = new AsyncQueue<ChatResultEvent>();
@@ -36,11 +40,17 @@ export class ResultStream implements AsyncIterable<ChatResultEvent> {
   ): Promise<ResultStream> {
     const stream = new ResultStream(feed, context, subject, log);
     stream.subscription = await feed.subscribe(subject, (m) => stream.accept(m.data));
+    stream.schedule();
     return stream;
   }
 
   [Symbol.asyncIterator](): AsyncIterator<ChatResultEvent> {
     return this.queue;
+  }
+
+  /** Events already received and in order, beyond the one being read. */
+  takeQueued(): ChatResultEvent[] {
+    return this.queue.takeQueued();
   }
 
   /** Stops listening; safe to call more than once. */
@@ -68,30 +78,39 @@ export class ResultStream implements AsyncIterable<ChatResultEvent> {
       this.close();
       return;
     }
-    if (this.sequencer.hasGap && !this.gapTimer && !this.filling) {
-      this.gapTimer = setTimeout(() => void this.fillGap(), GAP_FILL_DELAY_MS);
-    }
+    if (events.length > 0 || (this.sequencer.hasGap && !this.gapTimerIsShort)) this.schedule();
   }
 
-  private async fillGap(): Promise<void> {
+  private gapTimerIsShort = false;
+
+  /** (Re)arms the one timer: short while a gap is known, long while merely quiet. */
+  private schedule(): void {
+    if (this.closed || this.filling) return;
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.gapTimerIsShort = this.sequencer.hasGap;
+    this.gapTimer = setTimeout(
+      () => void this.fill(),
+      this.gapTimerIsShort ? GAP_FILL_DELAY_MS : IDLE_PROBE_MS,
+    );
+    this.gapTimer.unref();
+  }
+
+  private async fill(): Promise<void> {
     this.gapTimer = null;
-    if (this.closed || !this.sequencer.hasGap) return;
+    if (this.closed) return;
     this.filling = true;
     try {
       const stored = await this.feed.replay(this.context, this.subject);
-      this.log.debug({ subject: this.subject, stored: stored.length }, "filled a result gap");
+      this.log.debug({ subject: this.subject, stored: stored.length }, "checked stored results");
       for (const m of stored) {
         const e = decodeResultEvent(m.data);
         if (e) this.deliver(this.sequencer.push(e));
       }
     } catch (err) {
-      this.log.warn({ err, subject: this.subject }, "result gap fill failed; will retry");
+      this.log.warn({ err, subject: this.subject }, "reading stored results failed; will retry");
     } finally {
       this.filling = false;
     }
-    // Still missing (e.g. the event is not stored yet): look again later.
-    if (!this.closed && this.sequencer.hasGap && !this.gapTimer) {
-      this.gapTimer = setTimeout(() => void this.fillGap(), GAP_FILL_DELAY_MS * 4);
-    }
+    this.schedule();
   }
 }

@@ -1,6 +1,7 @@
 import {
   ChatCommandPayloadSchema,
   decodeEnvelope,
+  type ChatCompletedPayload,
   isSubjectToken,
   type ChatFailedPayload,
   type ContextName,
@@ -8,6 +9,7 @@ import {
   type SubjectSpace,
 } from "../../contracts/index.js";
 import type { Log } from "../log.js";
+import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
 import type { DeliveredCommand, InboxStore, OutboxMessage, StreamPublisher } from "../ports.js";
 import { backoffMs } from "../sleep.js";
 import {
@@ -25,6 +27,8 @@ export interface CommandProcessorDeps {
   inbox: InboxStore;
   publisher: StreamPublisher;
   handlers: HandlerRegistry;
+  /** Publishes terminal events as soon as they are committed (the relay stays the safety net). */
+  dispatcher?: ImmediateDispatcher | undefined;
   ackWaitMs: number;
   maxDeliver: number;
   log: Log;
@@ -66,15 +70,6 @@ export class CommandProcessor {
       return this.deadLetter(cmd, `schema mismatch: ${reason}`, decoded.value, log);
     }
     const messageId = cmd.messageId!;
-    const claim = await this.deps.inbox.claim(messageId, envelope.event_type, this.deps.ackWaitMs);
-    if (claim.status === "processed") {
-      log.info("duplicate delivery: already processed");
-      return cmd.ack();
-    }
-    if (claim.status === "busy") {
-      log.info({ retry_in_ms: claim.retryInMs }, "another worker holds this message");
-      return cmd.nak(claim.retryInMs);
-    }
     const handler = this.deps.handlers.get(payload.data.handler);
     if (!handler) {
       return this.deadLetter(cmd, `no handler named '${payload.data.handler}'`, decoded.value, log);
@@ -85,19 +80,46 @@ export class CommandProcessor {
       attempt: origin.attempt,
     });
     const emitter = new DeltaEmitter(this.deps, origin);
+    const superseded = new AbortController();
+    const ctx: HandlerContext = {
+      attempt: origin.attempt,
+      tenant: origin.tenant,
+      correlationId: origin.correlationId,
+      signal: AbortSignal.any([this.deps.shutdown, superseded.signal]),
+      log: clog,
+      emit: (delta) => emitter.emit(delta),
+    };
+    const claiming = this.deps.inbox.claim(messageId, envelope.event_type, this.deps.ackWaitMs);
+    // Speculative start: a handler without side effects may begin while the inbox claim is in
+    // flight, on a first delivery only (a duplicate first delivery needs the same command
+    // published twice beyond JetStream's dedupe window). Its output carries the same
+    // `<stream>:<seq>` ids a real run would, and it is aborted if the claim is refused.
+    let running: Promise<ChatCompletedPayload> | null = null;
+    if (handler.sideEffects === "none" && cmd.deliveryCount === 1) {
+      running = handler.handle(payload.data, ctx);
+      running.catch(() => undefined);
+    }
+    const claim = await claiming.catch(async (err: unknown) => {
+      superseded.abort(err);
+      await running?.catch(() => undefined);
+      throw err;
+    });
+    if (claim.status !== "claimed") {
+      superseded.abort(new Error(`inbox claim refused: ${claim.status}`));
+      await running?.catch(() => undefined);
+      await emitter.flush().catch(() => undefined);
+      if (claim.status === "processed") {
+        log.info("duplicate delivery: already processed");
+        return cmd.ack();
+      }
+      log.info({ retry_in_ms: claim.retryInMs }, "another worker holds this message");
+      return cmd.nak(claim.retryInMs);
+    }
     const heartbeat = this.heartbeat(cmd, messageId, clog);
     try {
-      const ctx: HandlerContext = {
-        attempt: origin.attempt,
-        tenant: origin.tenant,
-        correlationId: origin.correlationId,
-        signal: this.deps.shutdown,
-        log: clog,
-        emit: (delta) => emitter.emit(delta),
-      };
-      const completed = await handler.handle(payload.data, ctx);
+      const completed = await (running ?? handler.handle(payload.data, ctx));
       await emitter.flush();
-      await this.deps.inbox.complete(messageId, envelope.event_type, [
+      await this.closeInbox(messageId, envelope.event_type, [
         this.resultMessage(origin, resultEnvelope(origin, "completed", emitter.nextSeq, completed)),
       ]);
       await cmd.ack();
@@ -159,7 +181,7 @@ export class CommandProcessor {
     log: Log,
     seq = 1,
   ): Promise<void> {
-    const { publisher, subjects, context, inbox } = this.deps;
+    const { publisher, subjects, context } = this.deps;
     log.error({ reason, delivery_count: cmd.deliveryCount }, "dead-lettering command");
     const dlqId = cmd.messageId ?? `nomsgid:${cmd.subject}:${decoded?.envelope.event_id ?? "?"}`;
     await publisher.publish(
@@ -193,8 +215,19 @@ export class CommandProcessor {
     // complete() writes the failed event only if it is the one to close the inbox row, so a
     // redelivered poison message does not answer its client twice.
     const eventType = decoded?.envelope.event_type ?? "unknown";
-    await inbox.complete(cmd.messageId ?? `nomsgid:${dlqId}`, eventType, outbox, reason);
+    await this.closeInbox(cmd.messageId ?? `nomsgid:${dlqId}`, eventType, outbox, reason);
     await cmd.ack();
+  }
+
+  /** Closes the inbox row with its outbox messages; dispatches them if this call closed it. */
+  private async closeInbox(
+    messageId: string,
+    eventType: string,
+    outbox: OutboxMessage[],
+    error?: string,
+  ): Promise<void> {
+    const closed = await this.deps.inbox.complete(messageId, eventType, outbox, error);
+    if (closed && outbox.length > 0) this.deps.dispatcher?.dispatch(this.deps.context, outbox);
   }
 
   private decode(

@@ -25,6 +25,12 @@ export interface HandlerContext {
  */
 export interface ChatHandler {
   readonly name: string;
+  /**
+   * `none`: running it twice changes nothing outside the reply (built-in and model handlers), so
+   * the worker may start it before its inbox claim returns. `external` (the default): it writes
+   * somewhere, so it runs only once the claim is held.
+   */
+  readonly sideEffects?: "none" | "external";
   handle(command: ChatCommandPayload, ctx: HandlerContext): Promise<ChatCompletedPayload>;
 }
 

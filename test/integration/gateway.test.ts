@@ -178,4 +178,38 @@ describe("result stream", () => {
       "completed:4",
     ]);
   });
+
+  it("recovers a stream whose every live message was missed", async () => {
+    const streamId = randomUUID();
+    const subject = subjects.result("sea", "acme", streamId);
+    const publisher = new JetStreamPublisher(nc.jetstream());
+    const origin = { tenant: "acme", streamId, correlationId: "c", causationId: "k", attempt: 1 };
+    const h = { correlationId: "c", causationId: "k", tenantId: "acme" };
+    const enc = (v: object) => new TextEncoder().encode(JSON.stringify(v));
+    await publisher.publish(
+      subject,
+      enc(resultEnvelope(origin, "delta", 1, { content: "x" })),
+      `${streamId}:1`,
+      h,
+    );
+    await publisher.publish(
+      subject,
+      enc(
+        resultEnvelope(origin, "failed", 2, {
+          error: { message: "boom", type: "server_error", code: null, status: 502 },
+        }),
+      ),
+      `${streamId}:2`,
+      h,
+    );
+    const results = await ResultStream.open(
+      new NatsResultFeed(nc, jsm, subjects),
+      "sea",
+      subject,
+      testLog,
+    );
+    const got: string[] = [];
+    for await (const e of results) got.push(`${e.kind}:${e.seq}`);
+    expect(got).toEqual(["delta:1", "failed:2"]);
+  });
 });

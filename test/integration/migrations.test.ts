@@ -27,10 +27,10 @@ describe("migrations", () => {
     const url = world.databaseUrls.sea;
     await Promise.all([ensureDatabase(url, testLog), ensureDatabase(url, testLog)]);
     const versions = await Promise.all([migrate(url, testLog), migrate(url, testLog)]);
-    expect(versions).toEqual([1, 1]);
-    expect(await migrate(url, testLog)).toBe(1);
-    const applied = await query(url, "SELECT version FROM schema_migrations");
-    expect(applied.rows).toEqual([{ version: 1 }]);
+    expect(versions).toEqual([2, 2]);
+    expect(await migrate(url, testLog)).toBe(2);
+    const applied = await query(url, "SELECT version FROM schema_migrations ORDER BY 1");
+    expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }]);
     const tables = await query(
       url,
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",

@@ -13,6 +13,8 @@ import { insertOutbox } from "../../adapters/postgres/outbox-sql.js";
 import { PgOutboxRelayStore } from "../../adapters/postgres/outbox-relay-store.js";
 import { createPool } from "../../adapters/postgres/pool.js";
 import { Runtime } from "../../bin/runtime.js";
+import { ImmediateDispatcher } from "../../src/outbox/immediate-dispatcher.js";
+import { PgOutboxWriter } from "../../adapters/postgres/outbox-writer.js";
 import { OutboxRelay } from "../../src/relay/outbox-relay.js";
 import { createTestWorld, eventually, testLog, SYSTEM } from "../helpers/env.js";
 import { commandMessages, CountingPublisher, freePort } from "../helpers/outbox.js";
@@ -167,6 +169,42 @@ describe("outbox relay", () => {
       await privateNc.close();
       await server.stop();
       await rm(storeDir, { recursive: true, force: true });
+    }
+  });
+
+  it("leaves dispatched rows to their writer, and publishes them itself when dispatch fails", async () => {
+    const writer = new PgOutboxWriter({ sea: pool, vibespro: pool }, 300);
+    const store = new PgOutboxRelayStore(pool, url, testLog);
+    const relayPublisher = new CountingPublisher(new JetStreamPublisher(nc.jetstream()));
+    const r = relay(store, relayPublisher);
+    r.start();
+    try {
+      // Dispatch works: the writer publishes and marks; the relay never touches the rows.
+      const ok = commandMessages(subjects, "sea", "dispatch_ok", 3);
+      const okIds = ok.map((m) => m.envelope.event_id);
+      await writer.enqueue("sea", ok);
+      new ImmediateDispatcher(new JetStreamPublisher(nc.jetstream()), writer, testLog).dispatch(
+        "sea",
+        ok,
+      );
+      await eventually(async () => (await unpublished(okIds)).length === 0, 5_000, "dispatched");
+      // Dispatch fails (NATS refused, process died): after the grace the relay publishes.
+      const failing = new ImmediateDispatcher(
+        { publish: async () => Promise.reject(new Error("nats unavailable")) },
+        writer,
+        testLog,
+      );
+      const lost = commandMessages(subjects, "sea", "dispatch_lost", 3);
+      const lostIds = lost.map((m) => m.envelope.event_id);
+      await writer.enqueue("sea", lost);
+      failing.dispatch("sea", lost);
+      await eventually(async () => (await unpublished(lostIds)).length === 0, 10_000, "relayed");
+      expect(relayPublisher.calls.sort()).toEqual([...lostIds].sort());
+      const subject = subjects.command("sea", "dispatch_lost", 1);
+      expect(await storedOn(jsm, subjects.commandStream("sea"), subject)).toBe(3);
+    } finally {
+      await r.stop();
+      await store.close();
     }
   });
 });

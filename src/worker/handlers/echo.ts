@@ -34,6 +34,7 @@ const countWords = (text: string) => text.match(/\S+/g)?.length ?? 0;
 export function echoHandler(delayMs = 0): ChatHandler {
   return {
     name: "echo",
+    sideEffects: "none",
     async handle(command: ChatCommandPayload, ctx: HandlerContext): Promise<ChatCompletedPayload> {
       const lastUser = [...command.messages].reverse().find((m) => m.role === "user");
       const text = lastUser ? messageText(lastUser) : "";

@@ -1,0 +1,72 @@
+import type { ContextName } from "../../contracts/index.js";
+import type { Log } from "../log.js";
+import type { OutboxMessage, OutboxPublishedMarker, StreamPublisher } from "../ports.js";
+
+const encoder = new TextEncoder();
+const MARK_DELAY_MS = 100;
+
+/**
+ * Publishes outbox messages right after the transaction that wrote them commits, so the hot
+ * path does not wait for a relay to wake up and claim the row.
+ *
+ * This is an optimisation on top of the outbox, never a replacement: the row is committed first;
+ * it is published with `Nats-Msg-Id` = row id and then marked published (marks are batched).
+ * Rows are written with a dispatch grace during which relays leave them alone; if this process
+ * dies or NATS fails before the mark, a relay publishes the row after the grace and JetStream
+ * drops any duplicate.
+ */
+export class ImmediateDispatcher {
+  private readonly pendingMarks = new Map<ContextName, string[]>();
+  private flushScheduled = false;
+
+  constructor(
+    private readonly publisher: StreamPublisher,
+    private readonly marker: OutboxPublishedMarker,
+    private readonly log: Log,
+  ) {}
+
+  /** Publishes committed messages in the background; failures are left to the relay. */
+  dispatch(context: ContextName, messages: OutboxMessage[]): void {
+    for (const m of messages) {
+      const env = m.envelope;
+      this.publisher
+        .publish(m.subject, encoder.encode(JSON.stringify(env)), env.event_id, {
+          correlationId: env.correlation_id,
+          causationId: env.causation_id,
+          tenantId: env.tenant_id,
+        })
+        .then(
+          () => this.markLater(context, env.event_id),
+          (err: unknown) =>
+            this.log.warn(
+              { err, outbox_id: env.event_id },
+              "immediate dispatch failed; relay will publish",
+            ),
+        );
+    }
+  }
+
+  private markLater(context: ContextName, id: string): void {
+    const ids = this.pendingMarks.get(context) ?? [];
+    ids.push(id);
+    this.pendingMarks.set(context, ids);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // One UPDATE for every mark gathered in a short window: marks are off the hot path.
+    setTimeout(() => void this.flush(), MARK_DELAY_MS).unref();
+  }
+
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const batches = [...this.pendingMarks];
+    this.pendingMarks.clear();
+    await Promise.all(
+      batches.map(([context, ids]) =>
+        this.marker.markPublished(context, ids).catch((err: unknown) => {
+          // Harmless: the relay republishes after the grace and JetStream drops the duplicate.
+          this.log.warn({ err, context, count: ids.length }, "could not mark dispatched rows");
+        }),
+      ),
+    );
+  }
+}
