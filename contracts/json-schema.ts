@@ -1,0 +1,29 @@
+import { z } from "zod";
+import { CatalogSchema } from "./catalog.js";
+import {
+  ChatCommandPayloadSchema,
+  ChatCompletedPayloadSchema,
+  ChatDeltaPayloadSchema,
+  ChatFailedPayloadSchema,
+} from "./chat.js";
+import { EnvelopeSchema, ForeignEnvelopeSchema } from "./envelope.js";
+import { HandlerRequestSchema } from "./handler.js";
+import { ChatCompletionRequestSchema } from "./openai.js";
+
+/** Every wire shape other languages validate, by file name under `contracts/schema/`. */
+export const EXPORTED_SCHEMAS: Record<string, z.ZodType> = {
+  "envelope.json": EnvelopeSchema,
+  "foreign-envelope.json": ForeignEnvelopeSchema,
+  "chat-command-payload.json": ChatCommandPayloadSchema,
+  "chat-delta-payload.json": ChatDeltaPayloadSchema,
+  "chat-completed-payload.json": ChatCompletedPayloadSchema,
+  "chat-failed-payload.json": ChatFailedPayloadSchema,
+  "handler-request.json": HandlerRequestSchema,
+  "capability-catalog.json": CatalogSchema,
+  "chat-completion-request.json": ChatCompletionRequestSchema,
+};
+
+/** The JSON Schema text of one exported schema (stable, for committing and diffing). */
+export function jsonSchemaText(schema: z.ZodType): string {
+  return JSON.stringify(z.toJSONSchema(schema, { unrepresentable: "any" }), null, 2) + "\n";
+}
