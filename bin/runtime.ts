@@ -145,6 +145,7 @@ export class Runtime {
       verifier: new CachingVerifier(new Hs256Verifier(this.infra.jwtSecret)),
       readiness,
       log: this.log,
+      keepAliveMs: this.config.keepAliveMs,
     });
     await app.listen({ port: this.config.port, host: this.config.host });
     this.stoppables.push({ name: "gateway", stop: () => app.close() });

@@ -87,6 +87,8 @@ export const ChatFailedPayloadSchema = z.object({
     type: z.string(),
     code: z.string().nullable(),
     status: z.number().int().min(400).max(599),
+    /** Seconds the client should wait before retrying (429, 503). */
+    retry_after: z.number().int().nonnegative().optional(),
   }),
 });
 export type ChatFailedPayload = z.infer<typeof ChatFailedPayloadSchema>;

@@ -48,6 +48,7 @@ const EnvSchema = z.object({
       },
     ),
   ECHO_DELAY_MS: int(0),
+  SSE_KEEPALIVE_MS: int(15_000, 100),
   NATS_NAMESPACE: z.string().regex(SUBJECT_TOKEN).optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   RELAY_BATCH_SIZE: int(100, 1),
@@ -77,6 +78,8 @@ export interface Config {
   };
   readonly dlqSubject: string;
   readonly echoDelayMs: number;
+  /** Idle interval between SSE keep-alive comments. */
+  readonly keepAliveMs: number;
   readonly namespace: string;
   readonly dataDir: string;
   readonly relay: {
@@ -134,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     dlqSubject: e.DLQ_SUBJECT,
     echoDelayMs: e.ECHO_DELAY_MS,
+    keepAliveMs: e.SSE_KEEPALIVE_MS,
     namespace: e.NATS_NAMESPACE ?? "",
     dataDir: e.DATA_DIR,
     relay: Object.freeze({

@@ -1,4 +1,4 @@
-import type { OpenAIErrorBody } from "../contracts/index.js";
+import type { ChatFailedPayload, OpenAIErrorBody } from "../contracts/index.js";
 
 /**
  * The gateway's small error hierarchy. Every error a client can see is a {@link GatewayError}
@@ -66,8 +66,25 @@ export class ServiceUnavailableError extends GatewayError {
 
 /** A capability reported failure through its `failed` result event. */
 export class CapabilityFailedError extends GatewayError {
-  constructor(message: string, status: number, type: string, code: string | null) {
-    super(message, { status, type, code });
+  constructor(
+    message: string,
+    status: number,
+    type: string,
+    code: string | null,
+    retryAfterSecs?: number,
+  ) {
+    super(message, {
+      status,
+      type,
+      code,
+      headers: retryAfterSecs === undefined ? {} : { "retry-after": String(retryAfterSecs) },
+    });
+  }
+
+  /** The error a `failed` event reports. */
+  static from(payload: ChatFailedPayload): CapabilityFailedError {
+    const e = payload.error;
+    return new CapabilityFailedError(e.message, e.status, e.type, e.code, e.retry_after);
   }
 }
 

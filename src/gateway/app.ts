@@ -6,7 +6,7 @@ import { NotFoundError, toOpenAIError } from "../errors.js";
 import type { ReadinessCheck, TokenVerifier } from "../ports.js";
 import { authenticate } from "./auth.js";
 import { ChatService, type ChatServiceDeps } from "./chat-service.js";
-import { collectRun, SSE_HEADERS, streamRun } from "./chat-responders.js";
+import { collectRun, streamRun } from "./chat-responders.js";
 
 /** What the HTTP surface needs. */
 export interface GatewayAppDeps extends ChatServiceDeps {
@@ -15,6 +15,8 @@ export interface GatewayAppDeps extends ChatServiceDeps {
   catalog: CapabilityCatalog;
   /** Largest accepted request body, kept below the NATS max payload. */
   bodyLimit?: number;
+  /** Idle interval between SSE keep-alive comments. */
+  keepAliveMs?: number;
 }
 
 const CATALOG_CREATED = Math.floor(Date.UTC(2026, 0, 1) / 1000);
@@ -101,17 +103,23 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
         }
         run.results.close();
       });
-      reply.hijack();
-      res.writeHead(200, {
-        ...SSE_HEADERS,
-        "x-stream-id": run.streamId,
-        "x-request-id": req.id,
-      });
+      let hijacked = false;
       try {
-        await streamRun(run, res);
+        await streamRun(run, res, {
+          keepAliveMs: deps.keepAliveMs ?? 15_000,
+          headers: { "x-stream-id": run.streamId, "x-request-id": req.id },
+          takeOver: () => {
+            hijacked = true;
+            reply.hijack();
+          },
+        });
       } catch (err) {
+        // Nothing written yet: the error handler answers with the real status.
+        if (!hijacked) throw err;
         req.log.error({ err, stream_id: run.streamId }, "stream failed");
         if (!res.writableEnded) res.end(`data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`);
+      } finally {
+        run.results.close();
       }
     });
   });

@@ -12,6 +12,26 @@ export const poisonHandler: ChatHandler = {
   },
 };
 
+/** Waits `ms` before answering (an upstream that thinks a while). */
+export function slowStartHandler(name: string, ms: number): ChatHandler {
+  return {
+    name,
+    handle: async (cmd, ctx) => {
+      await new Promise((r) => setTimeout(r, ms));
+      return echo.handle(cmd, ctx);
+    },
+  };
+}
+
+/** Streams one word, then fails for good. */
+export const midStreamFailure: ChatHandler = {
+  name: "midfail",
+  handle: async (_cmd, ctx) => {
+    await ctx.emit({ content: "partial " });
+    throw new PoisonMessageError("handler broke mid-stream");
+  },
+};
+
 /** Fails with a transient error on the first `failures` attempts, then echoes. */
 export function flakyHandler(name: string, failures: number): ChatHandler {
   return {

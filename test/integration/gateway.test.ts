@@ -13,6 +13,7 @@ import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
 import { resultEnvelope } from "../../src/worker/result-events.js";
 import { createTestWorld, SYSTEM, TEST_SECRET, testLog } from "../helpers/env.js";
+import { slowStartHandler } from "../helpers/handlers.js";
 import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
 
 const world = createTestWorld("gw");
@@ -41,8 +42,14 @@ async function outboxRows(): Promise<number> {
 }
 
 beforeAll(async () => {
-  system = await startTestSystem(world, testCatalog());
-  await system.startWorkers(new HandlerRegistry().register(echoHandler()));
+  system = await startTestSystem(
+    world,
+    testCatalog([{ id: "sea-slow", context: "sea", handler: "slow" }]),
+    { SSE_KEEPALIVE_MS: "150" },
+  );
+  await system.startWorkers(
+    new HandlerRegistry().register(echoHandler()).register(slowStartHandler("slow", 500)),
+  );
   subjects = subjectSpace(world.namespace);
   nc = await connect({ servers: SYSTEM.nats });
   jsm = await nc.jetstreamManager();
@@ -115,6 +122,20 @@ describe("gateway HTTP", () => {
     const json = (await r.json()) as { error: { message: string } };
     expect(json.error.message).toBeTruthy();
     expect(await outboxRows()).toBe(before);
+  });
+
+  it("sends keep-alive comments while the capability is quiet, with anti-buffering headers", async () => {
+    const r = await post(chatBody({ model: "sea-slow", stream: true }));
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-accel-buffering")).toBe("no");
+    expect(r.headers.get("cache-control")).toBe("no-cache");
+    expect(r.headers.get("x-stream-id")).toBeTruthy();
+    const text = await r.text();
+    const firstContent = text.indexOf('"content":"hi ');
+    const keepAlive = text.indexOf(": keep-alive\n\n");
+    expect(keepAlive).toBeGreaterThan(-1);
+    expect(keepAlive).toBeLessThan(firstContent);
+    expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
   });
 
   it("tolerates unknown request fields", async () => {

@@ -12,7 +12,13 @@ import { CommandProcessor } from "../../src/worker/command-processor.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
 import { createTestWorld, eventually, SYSTEM, testLog } from "../helpers/env.js";
-import { countingHandler, flakyHandler, gateHandler, poisonHandler } from "../helpers/handlers.js";
+import {
+  countingHandler,
+  flakyHandler,
+  gateHandler,
+  midStreamFailure,
+  poisonHandler,
+} from "../helpers/handlers.js";
 import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
 
 const world = createTestWorld("worker");
@@ -23,6 +29,7 @@ const catalog = testCatalog([
   { id: "sea-down", context: "sea", handler: "down" },
   { id: "sea-count", context: "sea", handler: "count" },
   { id: "sea-gate", context: "sea", handler: "gate" },
+  { id: "sea-midfail", context: "sea", handler: "midfail" },
 ]);
 let system: TestSystem;
 let client: OpenAI;
@@ -40,7 +47,8 @@ function handlers(): HandlerRegistry {
     .register(flakyHandler("flaky", 2))
     .register(flakyHandler("down", 99))
     .register(countingHandler("count", counts))
-    .register(gate.handler);
+    .register(gate.handler)
+    .register(midStreamFailure);
 }
 
 async function dlqCount(): Promise<number> {
@@ -166,17 +174,27 @@ describe("worker ack rules", () => {
       await eventually(async () => (await consumerState()).num_ack_pending === 0, 5_000, "ack");
     });
 
-    it("ends a poisoned stream with an error event the SDK throws", async () => {
+    it("answers a stream that fails before any output with the real status", async () => {
+      const err = await client.chat.completions
+        .create({ model: "sea-poison", stream: true, messages: [{ role: "user", content: "x" }] })
+        .catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(OpenAI.APIError);
+      expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+    });
+
+    it("ends a stream that fails mid-way with an error event the SDK throws", async () => {
       const stream = await client.chat.completions.create({
-        model: "sea-poison",
+        model: "sea-midfail",
         stream: true,
         messages: [{ role: "user", content: "x" }],
       });
+      let got = "";
       const err = await (async () => {
-        for await (const _ of stream) void _;
+        for await (const chunk of stream) got += chunk.choices[0]?.delta.content ?? "";
       })().catch((e: unknown) => e);
+      expect(got).toBe("partial ");
       expect(err).toBeInstanceOf(OpenAI.APIError);
-      expect((err as Error).message).toContain("payload version not supported");
+      expect((err as Error).message).toContain("broke mid-stream");
     });
 
     it("dead-letters an undecodable message from the bus", async () => {
