@@ -1,8 +1,42 @@
-import type { Config } from "../src/config.js";
+import type { ContextName } from "../contracts/index.js";
+import { httpHandler } from "../adapters/handlers/http-handler.js";
+import { openaiUpstreamHandler } from "../adapters/handlers/openai-upstream.js";
+import type { CapabilityCatalog } from "../src/catalog.js";
+import { ConfigError, type Config } from "../src/config.js";
 import { HandlerRegistry } from "../src/worker/handler.js";
 import { echoHandler } from "../src/worker/handlers/echo.js";
 
-/** The handlers this build registers. */
-export function defaultHandlers(config: Config): HandlerRegistry {
-  return new HandlerRegistry().register(echoHandler(config.echoDelayMs));
+/** The handlers a context's worker runs: `echo` always, `openai` and `http` when configured. */
+export function contextHandlers(config: Config, ctx: ContextName): HandlerRegistry {
+  const registry = new HandlerRegistry().register(echoHandler(config.echoDelayMs));
+  if (config.upstream.baseUrl) {
+    registry.register(
+      openaiUpstreamHandler({ baseUrl: config.upstream.baseUrl, apiKey: config.upstream.apiKey }),
+    );
+  }
+  const url = config.handlerUrls[ctx];
+  if (url) registry.register(httpHandler({ url, timeoutMs: config.handlerTimeoutMs }));
+  return registry;
+}
+
+/** Fails boot when the catalog names a handler a context's worker would not have. */
+export function checkCatalogHandlers(
+  catalog: CapabilityCatalog,
+  registries: Partial<Record<ContextName, HandlerRegistry>>,
+): void {
+  const problems: string[] = [];
+  for (const [ctx, registry] of Object.entries(registries) as [ContextName, HandlerRegistry][]) {
+    for (const name of catalog.handlersOf(ctx)) {
+      if (!registry.get(name)) {
+        const hint =
+          name === "openai"
+            ? "set UPSTREAM_OPENAI_BASE_URL"
+            : name === "http"
+              ? `set ${ctx.toUpperCase()}_HANDLER_URL`
+              : "no such handler";
+        problems.push(`CAPABILITIES_FILE: ${ctx} capability uses handler '${name}': ${hint}`);
+      }
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }

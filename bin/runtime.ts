@@ -8,6 +8,8 @@ import { connectNats } from "../adapters/nats/connection.js";
 import { JetStreamPublisher } from "../adapters/nats/publisher.js";
 import { NatsResultFeed } from "../adapters/nats/result-feed.js";
 import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/streams.js";
+import { NatsCancelBroadcast } from "../adapters/nats/cancel-broadcast.js";
+import { PgCancellationStore } from "../adapters/postgres/cancellation-store.js";
 import { PgInboxStore } from "../adapters/postgres/inbox-store.js";
 import {
   ensureDatabase,
@@ -201,6 +203,8 @@ export class Runtime {
       publisher: new JetStreamPublisher(this.js),
       dispatcher: this.dispatcher(log),
       handlers,
+      cancellations: new PgCancellationStore(this.relaxedPools[ctx]),
+      broadcast: new NatsCancelBroadcast(this.nc, this.subjects),
       ackWaitMs: this.config.worker.ackWaitMs,
       maxDeliver: this.config.worker.maxDeliver,
       log,
@@ -214,7 +218,13 @@ export class Runtime {
       log,
     );
     await source.start((cmd) => processor.process(cmd));
-    this.stoppables.push({ name: `worker:${ctx}`, stop: () => source.stop() });
+    this.stoppables.push({
+      name: `worker:${ctx}`,
+      stop: async () => {
+        await source.stop();
+        processor.close();
+      },
+    });
   }
 
   /**

@@ -6,7 +6,7 @@ import { mintKey, parseDuration } from "../adapters/auth/hs256.js";
 import { ConfigError, loadConfig, type Config } from "../src/config.js";
 import type { Log } from "../src/log.js";
 import { loadCatalog } from "./catalog-file.js";
-import { defaultHandlers } from "./handlers.js";
+import { checkCatalogHandlers, contextHandlers } from "./handlers.js";
 import { resolveInfrastructure, type Infrastructure } from "./infrastructure.js";
 import { Runtime } from "./runtime.js";
 
@@ -68,14 +68,16 @@ async function serve(role: Role, config: Config, log: Log, args: string[]): Prom
   process.on("SIGTERM", () => void stop("SIGTERM"));
   try {
     if (role === "up" || infra.development) await Runtime.prepare(config, infra, log);
+    const catalog = await loadCatalog(config);
+    const registries = Object.fromEntries(contexts.map((c) => [c, contextHandlers(config, c)]));
+    if (role === "up" || role === "worker") checkCatalogHandlers(catalog, registries);
     runtime = await Runtime.connect(config, infra, log, `sea-gateway-${role}`);
     if (role === "up" || role === "worker") {
-      const handlers = defaultHandlers(config);
-      for (const ctx of contexts) await runtime.startWorker(ctx, handlers);
+      for (const ctx of contexts) await runtime.startWorker(ctx, registries[ctx]!);
     }
     if (role === "up" || role === "relay") for (const ctx of CONTEXTS) runtime.startRelay(ctx);
     if (role === "up" || role === "gateway") {
-      await runtime.startGateway(await loadCatalog(config.capabilitiesFile));
+      await runtime.startGateway(catalog);
       const url = `http://${config.host}:${config.port}`;
       log.info({ url, role }, "gateway listening");
       if (infra.development) {

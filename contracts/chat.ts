@@ -36,6 +36,13 @@ export const ChatCommandPayloadSchema = z.object({
 });
 export type ChatCommandPayload = z.infer<typeof ChatCommandPayloadSchema>;
 
+/** Payload of `<context>.command.chat_cancel.v1`: the client of `stream_id` has left. */
+export const ChatCancelPayloadSchema = z.object({
+  stream_id: z.string().min(1),
+  reason: z.string().max(500),
+});
+export type ChatCancelPayload = z.infer<typeof ChatCancelPayloadSchema>;
+
 export const UsageSchema = z.object({
   prompt_tokens: z.number().int().nonnegative(),
   completion_tokens: z.number().int().nonnegative(),

@@ -1,4 +1,9 @@
 import { z } from "zod";
+import {
+  ChatCompletedPayloadSchema,
+  ChatDeltaPayloadSchema,
+  ChatFailedPayloadSchema,
+} from "./chat.js";
 
 /**
  * The HTTP handler contract (ARCHITECTURE.md): what a worker POSTs to a handler service such as
@@ -17,3 +22,19 @@ export const HandlerRequestSchema = z.object({
   payload: z.unknown(),
 });
 export type HandlerRequest = z.infer<typeof HandlerRequestSchema>;
+
+/**
+ * One result event a handler returns: in a 200 JSON body (`{"events": [...]}`), or one per
+ * line of an NDJSON body, or one per `data:` line of an SSE body. Deltas stream to the client;
+ * the last event should be `chat_completed` or `chat_failed` (without one, the gateway completes
+ * the answer from the deltas).
+ */
+export const HandlerResultEventSchema = z.discriminatedUnion("event_type", [
+  z.object({ event_type: z.literal("chat_delta"), payload: ChatDeltaPayloadSchema }),
+  z.object({ event_type: z.literal("chat_completed"), payload: ChatCompletedPayloadSchema }),
+  z.object({ event_type: z.literal("chat_failed"), payload: ChatFailedPayloadSchema }),
+]);
+export type HandlerResultEvent = z.infer<typeof HandlerResultEventSchema>;
+
+/** A 200 JSON body. */
+export const HandlerResponseSchema = z.object({ events: z.array(HandlerResultEventSchema) });

@@ -1,13 +1,18 @@
 import { z } from "zod";
 import { CatalogSchema } from "./catalog.js";
 import {
+  ChatCancelPayloadSchema,
   ChatCommandPayloadSchema,
   ChatCompletedPayloadSchema,
   ChatDeltaPayloadSchema,
   ChatFailedPayloadSchema,
 } from "./chat.js";
 import { EnvelopeSchema, ForeignEnvelopeSchema } from "./envelope.js";
-import { HandlerRequestSchema } from "./handler.js";
+import {
+  HandlerRequestSchema,
+  HandlerResponseSchema,
+  HandlerResultEventSchema,
+} from "./handler.js";
 import { ChatCompletionRequestSchema } from "./openai.js";
 
 /** Every wire shape other languages validate, by file name under `contracts/schema/`. */
@@ -15,10 +20,13 @@ export const EXPORTED_SCHEMAS: Record<string, z.ZodType> = {
   "envelope.json": EnvelopeSchema,
   "foreign-envelope.json": ForeignEnvelopeSchema,
   "chat-command-payload.json": ChatCommandPayloadSchema,
+  "chat-cancel-payload.json": ChatCancelPayloadSchema,
   "chat-delta-payload.json": ChatDeltaPayloadSchema,
   "chat-completed-payload.json": ChatCompletedPayloadSchema,
   "chat-failed-payload.json": ChatFailedPayloadSchema,
   "handler-request.json": HandlerRequestSchema,
+  "handler-response.json": HandlerResponseSchema,
+  "handler-result-event.json": HandlerResultEventSchema,
   "capability-catalog.json": CatalogSchema,
   "chat-completion-request.json": ChatCompletionRequestSchema,
 };

@@ -40,6 +40,8 @@ export function assertSubjectToken(field: string, value: string): string {
 
 /** The command every chat request becomes, per context. */
 export const CHAT_COMMAND = { name: "chat_completion", version: 1 } as const;
+/** Stops the work of a chat command whose client left. */
+export const CHAT_CANCEL_COMMAND = { name: "chat_cancel", version: 1 } as const;
 /** The per-request result events (deltas, then one terminal event). */
 export const CHAT_RESULT_EVENT = { name: "chat_result", version: 1 } as const;
 
@@ -58,6 +60,9 @@ export interface SubjectSpace {
   /** The subject a single request's results travel on. Tenant and stream id are validated. */
   result(ctx: ContextName, tenant: string, streamId: string): string;
   dlq(ctx: ContextName): string;
+  /** Core (unstored) broadcast telling every worker of a context to stop one stream. */
+  cancelBroadcast(ctx: ContextName, tenant: string, streamId: string): string;
+  cancelBroadcastFilter(ctx: ContextName): string;
   /** The durable consumer name shared by a context's competing workers. */
   workerDurable(ctx: ContextName): string;
 }
@@ -87,6 +92,10 @@ export function subjectSpace(namespace = "", dlqTemplate = DEFAULT_DLQ_SUBJECT):
       `${p}${ctx}.event.${versioned(CHAT_RESULT_EVENT.name, CHAT_RESULT_EVENT.version)}.` +
       `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
     dlq: (ctx) => `${p}${dlqTemplate.replace("{context}", ctx)}`,
+    cancelBroadcast: (ctx, tenant, streamId) =>
+      `${p}${ctx}.control.chat_cancel.v1.${assertSubjectToken("tenant", tenant)}.` +
+      assertSubjectToken("stream_id", streamId),
+    cancelBroadcastFilter: (ctx) => `${p}${ctx}.control.chat_cancel.v1.>`,
     workerDurable: (ctx) => `${streamPrefix.toLowerCase()}${ctx}_workers`,
   };
 }

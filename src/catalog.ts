@@ -1,19 +1,41 @@
-import { CatalogSchema, type Capability, type Catalog } from "../contracts/index.js";
+import {
+  CatalogSchema,
+  CONTEXTS,
+  type Capability,
+  type Catalog,
+  type ContextName,
+} from "../contracts/index.js";
 
-/** The catalog when none is configured: each context's chat capability, run by `echo`. */
-export function defaultCatalog(): Catalog {
-  return CatalogSchema.parse({
-    capabilities: [
-      { id: "sea", context: "sea", handler: "echo", owned_by: "sea", description: "SEA chat" },
-      {
-        id: "vibespro",
-        context: "vibespro",
-        handler: "echo",
-        owned_by: "vibespro",
-        description: "VibesPro chat",
-      },
-    ],
-  });
+/** What decides the default catalog when no catalog file is given. */
+export interface DefaultCatalogInputs {
+  /** Handler service per context: that context's chat uses the `http` handler. */
+  handlerUrls?: Partial<Record<ContextName, string | undefined>>;
+  /** An OpenAI-compatible upstream: contexts without a handler service use `openai`. */
+  upstreamBaseUrl?: string | undefined;
+  /** Model id sent upstream (default: the requested model id). */
+  upstreamModel?: string | undefined;
+}
+
+/**
+ * The catalog when no file is configured: each context's chat capability (`sea`, `vibespro`),
+ * run by the context's handler service if one is set, else by the OpenAI-compatible upstream if
+ * one is set, else by the built-in `echo`.
+ */
+export function defaultCatalog(inputs: DefaultCatalogInputs = {}): Catalog {
+  const capability = (ctx: ContextName) => {
+    const handler = inputs.handlerUrls?.[ctx] ? "http" : inputs.upstreamBaseUrl ? "openai" : "echo";
+    return {
+      id: ctx,
+      context: ctx,
+      handler,
+      owned_by: ctx,
+      ...(handler === "openai" && inputs.upstreamModel
+        ? { upstream_model: inputs.upstreamModel }
+        : {}),
+      description: `${ctx === "sea" ? "SEA" : "VibesPro"} chat (${handler})`,
+    };
+  };
+  return CatalogSchema.parse({ capabilities: CONTEXTS.map(capability) });
 }
 
 /** Model id → capability lookups over a validated catalog. */
@@ -30,5 +52,14 @@ export class CapabilityCatalog {
 
   list(): readonly Capability[] {
     return this.catalog.capabilities;
+  }
+
+  /** Handler names the catalog uses in a context (to check they are all registered). */
+  handlersOf(context: ContextName): Set<string> {
+    return new Set(
+      this.list()
+        .filter((c) => c.context === context)
+        .map((c) => c.handler),
+    );
   }
 }

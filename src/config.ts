@@ -55,6 +55,12 @@ const EnvSchema = z.object({
   RELAY_POLL_MS: int(1000, 10),
   OUTBOX_DISPATCH_GRACE_MS: int(1000),
   CAPABILITIES_FILE: z.string().min(1).optional(),
+  UPSTREAM_OPENAI_BASE_URL: optionalUrl(["http://", "https://"]),
+  UPSTREAM_OPENAI_API_KEY: z.string().optional(),
+  UPSTREAM_MODEL: z.string().min(1).optional(),
+  SEA_HANDLER_URL: optionalUrl(["http://", "https://"]),
+  VIBESPRO_HANDLER_URL: optionalUrl(["http://", "https://"]),
+  HANDLER_TIMEOUT_MS: int(120_000, 100),
   EMBEDDED_POSTGRES_PORT: int(54329, 1).pipe(z.number().max(65535)),
   EMBEDDED_NATS_PORT: int(14222, 1).pipe(z.number().max(65535)),
 });
@@ -89,6 +95,15 @@ export interface Config {
     readonly dispatchGraceMs: number;
   };
   readonly capabilitiesFile: string | undefined;
+  /** An OpenAI-compatible model server for the `openai` handler. */
+  readonly upstream: {
+    readonly baseUrl: string | undefined;
+    readonly apiKey: string | undefined;
+    readonly model: string | undefined;
+  };
+  /** Handler services (the HTTP handler contract) per context, for the `http` handler. */
+  readonly handlerUrls: { readonly sea: string | undefined; readonly vibespro: string | undefined };
+  readonly handlerTimeoutMs: number;
   /** True when no external NATS or Postgres is configured: run embedded ones. */
   readonly embedded: {
     readonly nats: boolean;
@@ -146,6 +161,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       dispatchGraceMs: e.OUTBOX_DISPATCH_GRACE_MS,
     }),
     capabilitiesFile: e.CAPABILITIES_FILE,
+    upstream: Object.freeze({
+      baseUrl: e.UPSTREAM_OPENAI_BASE_URL,
+      apiKey: e.UPSTREAM_OPENAI_API_KEY,
+      model: e.UPSTREAM_MODEL,
+    }),
+    handlerUrls: Object.freeze({ sea: e.SEA_HANDLER_URL, vibespro: e.VIBESPRO_HANDLER_URL }),
+    handlerTimeoutMs: e.HANDLER_TIMEOUT_MS,
     embedded: Object.freeze({
       nats: e.NATS_URL === undefined,
       postgres: e.SEA_DATABASE_URL === undefined,

@@ -159,3 +159,16 @@ export interface ReadinessCheck {
   name: string;
   check(): Promise<void>;
 }
+
+/** Cancelled streams, recorded in the context's database. */
+export interface CancellationStore {
+  markCancelled(streamId: string, reason: string): Promise<void>;
+  isCancelled(streamId: string): Promise<boolean>;
+}
+
+/** Tells every worker of a context, live, that a stream was cancelled. */
+export interface CancelBroadcast {
+  announce(context: ContextName, tenant: string, streamId: string): void;
+  /** Calls `onCancel` for each announcement; returns a function that stops listening. */
+  listen(context: ContextName, onCancel: (streamId: string) => void): () => void;
+}

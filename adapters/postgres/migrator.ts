@@ -128,8 +128,8 @@ export async function provisionContextRole(
     await client.query(`REVOKE CONNECT ON DATABASE ${db} FROM PUBLIC`);
     await client.query(`GRANT CONNECT ON DATABASE ${db} TO ${r}`);
     await client.query(
-      `GRANT SELECT, INSERT, UPDATE ON outbox_events, inbox_messages TO ${r};
-       GRANT SELECT ON schema_migrations TO ${r}`,
+      `GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ${r};
+       REVOKE INSERT, UPDATE ON schema_migrations FROM ${r}`,
     );
   } catch (err) {
     const code = (err as { code?: string }).code;

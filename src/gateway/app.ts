@@ -87,6 +87,14 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       const input = chat.parse(req.body);
       const run = await chat.start(input, principal, req.id, req.log);
       reply.header("x-stream-id", run.streamId);
+      // Watch the response, not the request: for a POST the request's 'close' fires as soon
+      // as the body has been read (CLIENTS.md, "Disconnects and time").
+      const res = reply.raw;
+      res.on("close", () => {
+        if (res.writableFinished) return run.results.close();
+        req.log.info({ stream_id: run.streamId }, "client left before the answer ended");
+        void chat.cancel(run, "client disconnected", req.log);
+      });
       if (input.request.stream !== true) {
         try {
           return await collectRun(run);
@@ -94,15 +102,6 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
           run.results.close();
         }
       }
-      // Watch the response, not the request: for a POST the request's 'close' fires as soon
-      // as the body has been read (CLIENTS.md, "Disconnects and time").
-      const res = reply.raw;
-      res.on("close", () => {
-        if (!res.writableFinished) {
-          req.log.info({ stream_id: run.streamId }, "client left mid-stream");
-        }
-        run.results.close();
-      });
       let hijacked = false;
       try {
         await streamRun(run, res, {

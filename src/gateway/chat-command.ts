@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import {
+  CHAT_CANCEL_COMMAND,
   CHAT_COMMAND,
   type Capability,
+  type ChatCancelPayload,
   type ChatCommandPayload,
   type ChatCompletionRequest,
   type ChatParams,
@@ -74,6 +76,41 @@ export function buildChatCommand(subjects: SubjectSpace, input: ChatCommandInput
     subject: subjects.command(capability.context, capability.command, capability.command_version),
     aggregateType: "chat_stream",
     aggregateId: streamId,
+    envelope,
+  };
+}
+
+/** Builds the `chat_cancel` command for a stream whose client left. */
+export function buildCancelCommand(
+  subjects: SubjectSpace,
+  input: {
+    capability: Capability;
+    tenant: string;
+    streamId: string;
+    correlationId: string;
+    causationId: string;
+    reason: string;
+  },
+): OutboxMessage {
+  const envelope: Envelope<ChatCancelPayload> = {
+    event_id: randomUUID(),
+    event_type: CHAT_CANCEL_COMMAND.name,
+    event_version: CHAT_CANCEL_COMMAND.version,
+    tenant_id: input.tenant,
+    correlation_id: input.correlationId,
+    causation_id: input.causationId,
+    occurred_at: new Date().toISOString(),
+    payload: { stream_id: input.streamId, reason: input.reason },
+    stream_id: input.streamId,
+  };
+  return {
+    subject: subjects.command(
+      input.capability.context,
+      CHAT_CANCEL_COMMAND.name,
+      CHAT_CANCEL_COMMAND.version,
+    ),
+    aggregateType: "chat_stream",
+    aggregateId: input.streamId,
     envelope,
   };
 }

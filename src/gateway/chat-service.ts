@@ -11,7 +11,7 @@ import type { CapabilityCatalog } from "../catalog.js";
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from "../errors.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
 import type { OutboxWriter, Principal, ResultFeed } from "../ports.js";
-import { buildChatCommand } from "./chat-command.js";
+import { buildCancelCommand, buildChatCommand } from "./chat-command.js";
 import { ResultStream } from "./result-stream.js";
 
 /** A started chat request: its identity and its ordered results. */
@@ -24,6 +24,10 @@ export interface ChatRun {
   capability: Capability;
   request: ChatCompletionRequest;
   results: ResultStream;
+  tenant: string;
+  correlationId: string;
+  /** The chat command's id. */
+  commandId: string;
 }
 
 /** Ports and settings the chat use case needs. */
@@ -120,6 +124,34 @@ export class ChatService {
       capability,
       request,
       results,
+      tenant: principal.tenant,
+      correlationId,
+      commandId: command.envelope.event_id,
     };
+  }
+
+  /**
+   * The client left before the answer ended: stop listening and write a `chat_cancel` command
+   * (through the outbox, so it is not lost) that stops the handler wherever it runs.
+   */
+  async cancel(run: ChatRun, reason: string, log: Log = this.deps.log): Promise<void> {
+    const finished = run.results.finished;
+    run.results.close();
+    if (finished) return;
+    const command = buildCancelCommand(this.deps.subjects, {
+      capability: run.capability,
+      tenant: run.tenant,
+      streamId: run.streamId,
+      correlationId: run.correlationId,
+      causationId: run.commandId,
+      reason,
+    });
+    try {
+      await this.deps.outbox.enqueue(run.capability.context, [command]);
+      this.deps.dispatcher?.dispatch(run.capability.context, [command]);
+      log.info({ stream_id: run.streamId, reason }, "cancel command written");
+    } catch (err) {
+      log.error({ err, stream_id: run.streamId }, "could not write the cancel command");
+    }
   }
 }

@@ -48,6 +48,11 @@ export class ResultStream implements AsyncIterable<ChatResultEvent> {
     return this.queue;
   }
 
+  /** True once the terminal event has been received. */
+  get finished(): boolean {
+    return this.sequencer.done;
+  }
+
   /** Events already received and in order, beyond the one being read. */
   takeQueued(): ChatResultEvent[] {
     return this.queue.takeQueued();

@@ -1,4 +1,6 @@
 import {
+  CHAT_CANCEL_COMMAND,
+  ChatCancelPayloadSchema,
   ChatCommandPayloadSchema,
   decodeEnvelope,
   type ChatCompletedPayload,
@@ -10,10 +12,18 @@ import {
 } from "../../contracts/index.js";
 import type { Log } from "../log.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
-import type { DeliveredCommand, InboxStore, OutboxMessage, StreamPublisher } from "../ports.js";
+import type {
+  CancelBroadcast,
+  CancellationStore,
+  DeliveredCommand,
+  InboxStore,
+  OutboxMessage,
+  StreamPublisher,
+} from "../ports.js";
 import { backoffMs } from "../sleep.js";
 import {
   AlreadyProcessedError,
+  CapabilityError,
   PoisonMessageError,
   type HandlerContext,
   type HandlerRegistry,
@@ -27,6 +37,8 @@ export interface CommandProcessorDeps {
   inbox: InboxStore;
   publisher: StreamPublisher;
   handlers: HandlerRegistry;
+  cancellations: CancellationStore;
+  broadcast: CancelBroadcast;
   /** Publishes terminal events as soon as they are committed (the relay stays the safety net). */
   dispatcher?: ImmediateDispatcher | undefined;
   ackWaitMs: number;
@@ -38,6 +50,11 @@ export interface CommandProcessorDeps {
 
 const encoder = new TextEncoder();
 const encode = (v: unknown) => encoder.encode(JSON.stringify(v));
+
+/** The client of the stream left; its work was stopped. */
+class StreamCancelledError extends Error {
+  override name = "StreamCancelledError";
+}
 
 /** A decoded command with everything needed to answer its client. */
 interface Decoded {
@@ -55,13 +72,28 @@ interface Decoded {
  * Nothing is acked before its effects are committed.
  */
 export class CommandProcessor {
-  constructor(private readonly deps: CommandProcessorDeps) {}
+  /** Chat commands running here, by stream id, to stop when their client leaves. */
+  private readonly running = new Map<string, AbortController>();
+  private readonly stopListening: () => void;
+
+  constructor(private readonly deps: CommandProcessorDeps) {
+    this.stopListening = deps.broadcast.listen(deps.context, (streamId) => {
+      this.running.get(streamId)?.abort(new StreamCancelledError("the client left"));
+    });
+  }
+
+  /** Stops listening for cancellations. */
+  close(): void {
+    this.stopListening();
+  }
 
   async process(cmd: DeliveredCommand): Promise<void> {
     const log = this.deps.log.child({ subject: cmd.subject, message_id: cmd.messageId });
     const decoded = this.decode(cmd);
     if (!decoded.ok) return this.deadLetter(cmd, decoded.error, decoded.partial, log);
     const { envelope, origin } = decoded.value;
+    if (envelope.event_type === CHAT_CANCEL_COMMAND.name)
+      return this.cancel(cmd, decoded.value, log);
     const payload = ChatCommandPayloadSchema.safeParse(envelope.payload);
     if (!payload.success || !origin) {
       const reason = payload.success
@@ -82,6 +114,14 @@ export class CommandProcessor {
     const emitter = new DeltaEmitter(this.deps, origin);
     const superseded = new AbortController();
     const ctx: HandlerContext = {
+      message: {
+        id: messageId,
+        subject: cmd.subject,
+        eventType: envelope.event_type,
+        eventVersion: envelope.event_version ?? 1,
+        occurredAt: envelope.occurred_at ?? new Date().toISOString(),
+        causationId: envelope.causation_id ?? null,
+      },
       attempt: origin.attempt,
       tenant: origin.tenant,
       correlationId: origin.correlationId,
@@ -89,7 +129,13 @@ export class CommandProcessor {
       log: clog,
       emit: (delta) => emitter.emit(delta),
     };
-    const claiming = this.deps.inbox.claim(messageId, envelope.event_type, this.deps.ackWaitMs);
+    // Registered before the cancellation check: a cancel either is recorded by then or its
+    // broadcast finds this run (the cancelling worker records, then broadcasts).
+    this.running.set(origin.streamId, superseded);
+    const claiming = Promise.all([
+      this.deps.inbox.claim(messageId, envelope.event_type, this.deps.ackWaitMs),
+      this.deps.cancellations.isCancelled(origin.streamId),
+    ]);
     // Speculative start: a handler without side effects may begin while the inbox claim is in
     // flight, on a first delivery only (a duplicate first delivery needs the same command
     // published twice beyond JetStream's dedupe window). Its output carries the same
@@ -99,12 +145,17 @@ export class CommandProcessor {
       running = handler.handle(payload.data, ctx);
       running.catch(() => undefined);
     }
-    const claim = await claiming.catch(async (err: unknown) => {
+    const [claim, cancelled] = await claiming.catch(async (err: unknown) => {
       superseded.abort(err);
+      this.running.delete(origin.streamId);
       await running?.catch(() => undefined);
       throw err;
     });
+    if (cancelled && claim.status === "claimed") {
+      superseded.abort(new StreamCancelledError("the client left before the work started"));
+    }
     if (claim.status !== "claimed") {
+      this.running.delete(origin.streamId);
       superseded.abort(new Error(`inbox claim refused: ${claim.status}`));
       await running?.catch(() => undefined);
       await emitter.flush().catch(() => undefined);
@@ -126,10 +177,27 @@ export class CommandProcessor {
       clog.info({ chunks: emitter.nextSeq - 1 }, "command processed");
     } catch (err) {
       await emitter.flush().catch(() => undefined);
-      await this.onHandlerError(cmd, err, decoded.value, emitter.nextSeq, clog);
+      const reason = superseded.signal.reason;
+      const cause = reason instanceof StreamCancelledError ? reason : err;
+      await this.onHandlerError(cmd, cause, decoded.value, emitter.nextSeq, clog);
     } finally {
       clearInterval(heartbeat);
+      this.running.delete(origin.streamId);
     }
+  }
+
+  /** `chat_cancel`: record the cancellation, tell every worker, close the inbox row, ack. */
+  private async cancel(cmd: DeliveredCommand, decoded: Decoded, log: Log): Promise<void> {
+    const payload = ChatCancelPayloadSchema.safeParse(decoded.envelope.payload);
+    if (!payload.success || !decoded.origin) {
+      return this.deadLetter(cmd, "schema mismatch: bad chat_cancel", decoded, log);
+    }
+    const streamId = payload.data.stream_id;
+    await this.deps.cancellations.markCancelled(streamId, payload.data.reason);
+    this.deps.broadcast.announce(this.deps.context, decoded.origin.tenant, streamId);
+    await this.deps.inbox.complete(cmd.messageId!, decoded.envelope.event_type, []);
+    log.info({ stream_id: streamId, reason: payload.data.reason }, "stream cancelled");
+    await cmd.ack();
   }
 
   private async onHandlerError(
@@ -147,6 +215,32 @@ export class CommandProcessor {
     }
     if (err instanceof PoisonMessageError) {
       return this.deadLetter(cmd, err.message, decoded, log, nextSeq);
+    }
+    if (err instanceof StreamCancelledError && decoded.origin) {
+      log.info({ reason: err.message }, "handler stopped: stream cancelled");
+      const failed = resultEnvelope(decoded.origin, "failed", nextSeq, {
+        error: {
+          message: `Cancelled: ${err.message}.`,
+          type: "cancelled",
+          code: "cancelled",
+          status: 499,
+        },
+      });
+      await this.closeInbox(messageId, decoded.envelope.event_type, [
+        this.resultMessage(decoded.origin, failed),
+      ]);
+      return cmd.ack();
+    }
+    if (err instanceof CapabilityError && decoded.origin) {
+      log.warn({ status: err.failure.status, reason: err.message }, "capability failed");
+      const failed = resultEnvelope(decoded.origin, "failed", nextSeq, { error: err.failure });
+      await this.closeInbox(
+        messageId,
+        decoded.envelope.event_type,
+        [this.resultMessage(decoded.origin, failed)],
+        err.message,
+      );
+      return cmd.ack();
     }
     const reason = err instanceof Error ? err.message : String(err);
     if (this.deps.shutdown.aborted) {

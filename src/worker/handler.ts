@@ -2,11 +2,23 @@ import type {
   ChatCommandPayload,
   ChatCompletedPayload,
   ChatDeltaPayload,
+  ChatFailedPayload,
 } from "../../contracts/index.js";
 import type { Log } from "../log.js";
 
+/** The delivered message a handler is working on (for handler contracts that echo it). */
+export interface HandlerMessage {
+  id: string;
+  subject: string;
+  eventType: string;
+  eventVersion: number;
+  occurredAt: string;
+  causationId: string | null;
+}
+
 /** What a handler gets besides the command. */
 export interface HandlerContext {
+  message: HandlerMessage;
   /** Delivery attempt, 1 on first delivery. */
   attempt: number;
   tenant: string;
@@ -39,6 +51,17 @@ export class PoisonMessageError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = "PoisonMessageError";
+  }
+}
+
+/**
+ * The capability failed for good (an upstream model answered 429, 5xx, or rejected the
+ * request): the client gets this error with its status; nothing is retried or dead-lettered.
+ */
+export class CapabilityError extends Error {
+  constructor(readonly failure: ChatFailedPayload["error"]) {
+    super(failure.message);
+    this.name = "CapabilityError";
   }
 }
 

@@ -27,15 +27,16 @@ describe("migrations", () => {
     const url = world.databaseUrls.sea;
     await Promise.all([ensureDatabase(url, testLog), ensureDatabase(url, testLog)]);
     const versions = await Promise.all([migrate(url, testLog), migrate(url, testLog)]);
-    expect(versions).toEqual([2, 2]);
-    expect(await migrate(url, testLog)).toBe(2);
+    expect(versions).toEqual([3, 3]);
+    expect(await migrate(url, testLog)).toBe(3);
     const applied = await query(url, "SELECT version FROM schema_migrations ORDER BY 1");
-    expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }]);
+    expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
     const tables = await query(
       url,
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
     );
     expect(tables.rows.map((r) => r.table_name)).toEqual([
+      "cancelled_streams",
       "inbox_messages",
       "outbox_events",
       "schema_migrations",

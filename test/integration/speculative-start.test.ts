@@ -3,6 +3,8 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subjectSpace, type ChatCommandPayload, type Envelope } from "../../contracts/index.js";
 import { JetStreamPublisher } from "../../adapters/nats/publisher.js";
+import { NatsCancelBroadcast } from "../../adapters/nats/cancel-broadcast.js";
+import { PgCancellationStore } from "../../adapters/postgres/cancellation-store.js";
 import { PgInboxStore } from "../../adapters/postgres/inbox-store.js";
 import { createPool } from "../../adapters/postgres/pool.js";
 import { Runtime } from "../../bin/runtime.js";
@@ -59,6 +61,8 @@ async function deliverTwice(handler: ChatHandler) {
     subjects,
     inbox: new PgInboxStore(pool),
     publisher: new JetStreamPublisher(nc.jetstream()),
+    cancellations: new PgCancellationStore(pool),
+    broadcast: new NatsCancelBroadcast(nc, subjects),
     handlers: new HandlerRegistry().register(handler),
     ackWaitMs: 10_000,
     maxDeliver: 3,

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subjectSpace, type SubjectSpace } from "../../contracts/index.js";
 import { JetStreamCommandSource } from "../../adapters/nats/command-source.js";
 import { JetStreamPublisher } from "../../adapters/nats/publisher.js";
+import { NatsCancelBroadcast } from "../../adapters/nats/cancel-broadcast.js";
+import { PgCancellationStore } from "../../adapters/postgres/cancellation-store.js";
 import { PgInboxStore } from "../../adapters/postgres/inbox-store.js";
 import { createPool } from "../../adapters/postgres/pool.js";
 import { CommandProcessor } from "../../src/worker/command-processor.js";
@@ -113,6 +115,8 @@ describe("worker ack rules", () => {
       subjects,
       inbox: new PgInboxStore(pool),
       publisher: new JetStreamPublisher(wnc.jetstream()),
+      cancellations: new PgCancellationStore(pool),
+      broadcast: new NatsCancelBroadcast(wnc, subjects),
       handlers: handlers(),
       ackWaitMs: 2_000,
       maxDeliver: 3,

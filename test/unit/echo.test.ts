@@ -14,6 +14,14 @@ describe("echo handler", () => {
   it("streams one chunk per word and counts usage in words", async () => {
     const chunks: string[] = [];
     const ctx: HandlerContext = {
+      message: {
+        id: "m",
+        subject: "sea.command.chat_completion.v1",
+        eventType: "chat_completion",
+        eventVersion: 1,
+        occurredAt: new Date().toISOString(),
+        causationId: null,
+      },
       attempt: 1,
       tenant: "t",
       correlationId: "c",

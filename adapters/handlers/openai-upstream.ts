@@ -1,0 +1,143 @@
+import type {
+  ChatCommandPayload,
+  ChatCompletedPayload,
+  FinishReason,
+} from "../../contracts/index.js";
+import { AnswerAccumulator } from "../../src/worker/answer-accumulator.js";
+import {
+  CapabilityError,
+  type ChatHandler,
+  type HandlerContext,
+} from "../../src/worker/handler.js";
+import { readSse, retryAfterSecs } from "./body-readers.js";
+
+/** Where the upstream model server is. */
+export interface OpenAIUpstreamOptions {
+  baseUrl: string;
+  apiKey?: string | undefined;
+  /** Time allowed to get the response headers. */
+  connectTimeoutMs?: number;
+}
+
+interface UpstreamChunk {
+  choices?: {
+    delta?: {
+      content?: string | null;
+      reasoning_content?: string | null;
+      reasoning?: string | null;
+      tool_calls?: {
+        index: number;
+        id?: string;
+        type?: "function";
+        function?: { name?: string; arguments?: string };
+      }[];
+    };
+    finish_reason?: FinishReason | null;
+  }[];
+  usage?: ChatCompletedPayload["usage"] | null;
+}
+
+/** Upstream HTTP status → what the client sees (data, not code). */
+function failureFor(status: number, message: string, retryAfter?: number): CapabilityError {
+  const map: Record<number, { status: number; type: string; code: string }> = {
+    400: { status: 400, type: "invalid_request_error", code: "upstream_bad_request" },
+    404: { status: 404, type: "invalid_request_error", code: "upstream_model_not_found" },
+    413: { status: 413, type: "invalid_request_error", code: "upstream_request_too_large" },
+    422: { status: 400, type: "invalid_request_error", code: "upstream_bad_request" },
+    429: { status: 429, type: "rate_limit_error", code: "upstream_rate_limited" },
+    504: { status: 504, type: "upstream_error", code: "upstream_timeout" },
+  };
+  const m = map[status] ?? { status: 502, type: "upstream_error", code: `upstream_${status}` };
+  return new CapabilityError({
+    message: `Upstream model: ${message}`,
+    type: m.type,
+    code: m.code,
+    status: m.status,
+    ...(retryAfter !== undefined && m.status === 429 ? { retry_after: retryAfter } : {}),
+  });
+}
+
+function requestBody(cmd: ChatCommandPayload): Record<string, unknown> {
+  const { max_tokens, ...params } = cmd.params;
+  return {
+    ...params,
+    ...(max_tokens !== undefined ? { max_tokens } : {}),
+    ...(cmd.user ? { user: cmd.user } : {}),
+    model: cmd.upstream_model ?? cmd.model,
+    messages: cmd.messages,
+    stream: true,
+    stream_options: { include_usage: true },
+  };
+}
+
+/**
+ * The `openai` handler: any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp). Streams
+ * content, reasoning and tool-call deltas through as they come, reports usage, and turns upstream
+ * errors into failures with the matching client status. The request is aborted when the work is
+ * cancelled (the client left) or the worker stops.
+ */
+export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler {
+  const url = `${opts.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+  return {
+    name: "openai",
+    sideEffects: "none",
+    async handle(cmd, ctx: HandlerContext): Promise<ChatCompletedPayload> {
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+      };
+      if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+      let res: Response;
+      // The timeout covers getting the headers; a long generation after that is fine.
+      const headersTimeout = new AbortController();
+      const timer = setTimeout(() => headersTimeout.abort(), opts.connectTimeoutMs ?? 60_000);
+      try {
+        res = await fetch(url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(requestBody(cmd)),
+          signal: AbortSignal.any([ctx.signal, headersTimeout.signal]),
+        });
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        throw failureFor(
+          headersTimeout.signal.aborted ? 504 : 502,
+          `unreachable (${(err as Error).message})`,
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+      if (!res.ok || !res.body) {
+        const text = (await res.text().catch(() => "")).slice(0, 500);
+        throw failureFor(
+          res.status,
+          `HTTP ${res.status} ${text}`,
+          retryAfterSecs(res.headers.get("retry-after")),
+        );
+      }
+      const answer = new AnswerAccumulator();
+      let finish: FinishReason | null = null;
+      let usage: ChatCompletedPayload["usage"] | undefined;
+      await readSse(res.body, async (data) => {
+        const chunk = JSON.parse(data) as UpstreamChunk & { error?: { message?: string } };
+        if (chunk.error) throw failureFor(502, chunk.error.message ?? "error in stream");
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices?.[0];
+        if (!choice) return;
+        finish = choice.finish_reason ?? finish;
+        const d = choice.delta ?? {};
+        const delta = {
+          ...(d.content ? { content: d.content } : {}),
+          ...(d.reasoning_content || d.reasoning
+            ? { reasoning_content: (d.reasoning_content ?? d.reasoning)! }
+            : {}),
+          ...(d.tool_calls?.length ? { tool_calls: d.tool_calls } : {}),
+        };
+        if (Object.keys(delta).length === 0) return;
+        answer.add(delta);
+        await ctx.emit(delta);
+      });
+      return answer.complete(finish, usage);
+    },
+  };
+}

@@ -1,0 +1,129 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** A recorded upstream request. */
+export interface UpstreamCall {
+  body: Record<string, unknown>;
+  aborted: boolean;
+  finished: boolean;
+}
+
+const chunk = (id: string, model: string, delta: object, finish: string | null = null) =>
+  `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 1, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+
+/**
+ * An OpenAI-compatible model server over real HTTP, outside the system under test. The
+ * upstream model id picks the behaviour: `text`, `tools`, `reasoning`, `rate-limited`,
+ * `broken`, `slow`, `slow-start`, `slow-tools`. Every request is recorded, with whether the caller aborted it.
+ */
+export class MockUpstream {
+  readonly calls: UpstreamCall[] = [];
+  private server: Server | null = null;
+  baseUrl = "";
+
+  async start(): Promise<this> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((r) => this.server!.listen(0, "127.0.0.1", r));
+    this.baseUrl = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v1`;
+    return this;
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise((r) => this.server?.close(r));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let raw = "";
+    for await (const d of req) raw += d;
+    const body = JSON.parse(raw) as Record<string, unknown>;
+    const call: UpstreamCall = { body, aborted: false, finished: false };
+    this.calls.push(call);
+    res.on("close", () => (call.aborted = !res.writableFinished));
+    const model = String(body.model);
+    if (model === "rate-limited") {
+      res.writeHead(429, { "content-type": "application/json", "retry-after": "7" });
+      res.end(JSON.stringify({ error: { message: "slow down", type: "rate_limit_error" } }));
+      return;
+    }
+    if (model === "broken") {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: "upstream exploded" } }));
+      return;
+    }
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    const id = "up-1";
+    const w = (s: string) => res.write(s);
+    w(chunk(id, model, { role: "assistant", content: "" }));
+    if (model === "tools") {
+      w(
+        chunk(id, model, {
+          tool_calls: [
+            {
+              index: 0,
+              id: "call_a",
+              type: "function",
+              function: { name: "get_weather", arguments: "" },
+            },
+          ],
+        }),
+      );
+      w(chunk(id, model, { tool_calls: [{ index: 0, function: { arguments: '{"city":' } }] }));
+      w(
+        chunk(id, model, {
+          tool_calls: [
+            {
+              index: 1,
+              id: "call_b",
+              type: "function",
+              function: { name: "get_time", arguments: "{}" },
+            },
+          ],
+        }),
+      );
+      w(chunk(id, model, { tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }));
+      w(chunk(id, model, {}, "tool_calls"));
+    } else if (model === "slow-start" || model === "slow-tools") {
+      // Nothing for a while (thinking), then, for slow-tools, a tool call in slow fragments.
+      await new Promise((r) => setTimeout(r, model === "slow-start" ? 5_000 : 0));
+      const fragments = ['{"q":', '"a', "b", "c", '"}'];
+      w(
+        chunk(id, model, {
+          tool_calls: [
+            {
+              index: 0,
+              id: "call_s",
+              type: "function",
+              function: { name: "search", arguments: "" },
+            },
+          ],
+        }),
+      );
+      for (const f of fragments) {
+        if (res.destroyed) break;
+        await new Promise((r) => setTimeout(r, 300));
+        w(chunk(id, model, { tool_calls: [{ index: 0, function: { arguments: f } }] }));
+      }
+      w(chunk(id, model, {}, "tool_calls"));
+    } else if (model === "slow") {
+      for (let i = 0; i < 100 && !res.destroyed; i++) {
+        w(chunk(id, model, { content: `tick${i} ` }));
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      w(chunk(id, model, {}, "stop"));
+    } else {
+      if (model === "reasoning") {
+        w(chunk(id, model, { reasoning_content: "Let me " }));
+        w(chunk(id, model, { reasoning_content: "think." }));
+      }
+      for (const word of ["Hello", " from", " upstream."]) w(chunk(id, model, { content: word }));
+      w(chunk(id, model, {}, "stop"));
+    }
+    w(
+      `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 1, model, choices: [], usage: { prompt_tokens: 11, completion_tokens: 3, total_tokens: 14 } })}\n\n`,
+    );
+    w("data: [DONE]\n\n");
+    call.finished = true;
+    res.end();
+  }
+}
