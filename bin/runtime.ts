@@ -36,7 +36,8 @@ import type { Infrastructure } from "./infrastructure.js";
 /** Something that can be stopped during the staged shutdown. */
 interface Stoppable {
   name: string;
-  stop(): Promise<void>;
+  /** Stops within `graceMs` where it can (in-flight requests are cut off after it). */
+  stop(graceMs: number): Promise<void>;
 }
 
 /**
@@ -150,7 +151,15 @@ export class Runtime {
       keepAliveMs: this.config.keepAliveMs,
     });
     await app.listen({ port: this.config.port, host: this.config.host });
-    this.stoppables.push({ name: "gateway", stop: () => app.close() });
+    this.stoppables.push({
+      name: "gateway",
+      stop: async (graceMs) => {
+        // Stop accepting; give open requests the grace period, then cut them off.
+        const cutoff = setTimeout(() => app.server.closeAllConnections(), graceMs);
+        await app.close();
+        clearTimeout(cutoff);
+      },
+    });
     return app;
   }
 
@@ -234,7 +243,9 @@ export class Runtime {
   async stop(graceMs = 10_000): Promise<void> {
     const abortTimer = setTimeout(() => this.shutdown.abort(), graceMs);
     for (const s of this.stoppables.splice(0)) {
-      await s.stop().catch((err: unknown) => this.log.warn({ err, part: s.name }, "stop failed"));
+      await s
+        .stop(graceMs)
+        .catch((err: unknown) => this.log.warn({ err, part: s.name }, "stop failed"));
     }
     clearTimeout(abortTimer);
     await this.nc.drain().catch(() => undefined);

@@ -21,6 +21,26 @@ export interface GatewayAppDeps extends ChatServiceDeps {
 
 const CATALOG_CREATED = Math.floor(Date.UTC(2026, 0, 1) / 1000);
 
+/** A header value worth recording: one printable line of at most 256 characters. */
+function headerValue(v: string | string[] | undefined): string | undefined {
+  const s = Array.isArray(v) ? v[0] : v;
+  // An unresolved placeholder ("{{LIBRECHAT_…}}") carries nothing.
+  const ok = s && s.length <= 256 && /^[\x20-\x7e]+$/.test(s) && !/^\{\{.*\}\}$/.test(s);
+  return ok ? s : undefined;
+}
+
+/**
+ * The user and conversation a UI shell reports. LibreChat sends them when its endpoint config
+ * maps `X-User-Id: "{{LIBRECHAT_USER_ID}}"` and
+ * `X-Conversation-Id: "{{LIBRECHAT_BODY_CONVERSATIONID}}"` (see librechat.example.yaml).
+ */
+function clientOrigin(headers: Record<string, string | string[] | undefined>) {
+  return {
+    userId: headerValue(headers["x-user-id"]),
+    conversationId: headerValue(headers["x-conversation-id"]),
+  };
+}
+
 /** Builds the gateway's fastify app (not listening). */
 export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   const app = Fastify({
@@ -85,7 +105,7 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     v1.post("/v1/chat/completions", async (req, reply) => {
       const principal = req.principal!;
       const input = chat.parse(req.body);
-      const run = await chat.start(input, principal, req.id, req.log);
+      const run = await chat.start(input, principal, req.id, req.log, clientOrigin(req.headers));
       reply.header("x-stream-id", run.streamId);
       // Watch the response, not the request: for a POST the request's 'close' fires as soon
       // as the body has been read (CLIENTS.md, "Disconnects and time").

@@ -45,6 +45,8 @@ export interface ChatCommandInput {
   tenant: string;
   streamId: string;
   correlationId: string;
+  /** Who and which conversation, as the UI shell reports them (e.g. LibreChat's headers). */
+  userId?: string | undefined;
   conversationId?: string | undefined;
 }
 
@@ -59,7 +61,8 @@ export function buildChatCommand(subjects: SubjectSpace, input: ChatCommandInput
     params: toParams(request),
   };
   if (capability.upstream_model) payload.upstream_model = capability.upstream_model;
-  if (request.user) payload.user = request.user;
+  const user = input.userId ?? request.user;
+  if (user) payload.user = user;
   if (input.conversationId) payload.conversation_id = input.conversationId;
   const envelope: Envelope<ChatCommandPayload> = {
     event_id: randomUUID(),

@@ -30,6 +30,12 @@ export interface ChatRun {
   commandId: string;
 }
 
+/** What the UI shell says about the request's user and conversation. */
+export interface ClientOrigin {
+  userId?: string | undefined;
+  conversationId?: string | undefined;
+}
+
 /** Ports and settings the chat use case needs. */
 export interface ChatServiceDeps {
   catalog: CapabilityCatalog;
@@ -83,6 +89,7 @@ export class ChatService {
     principal: Principal,
     correlationId: string,
     log: Log = this.deps.log,
+    origin: ClientOrigin = {},
   ): Promise<ChatRun> {
     const { request, capability } = input;
     const streamId = randomUUID();
@@ -100,6 +107,8 @@ export class ChatService {
       tenant: principal.tenant,
       streamId,
       correlationId,
+      userId: origin.userId,
+      conversationId: origin.conversationId,
     });
     try {
       await outbox.enqueue(capability.context, [command]);
@@ -113,7 +122,13 @@ export class ChatService {
     }
     this.deps.dispatcher?.dispatch(capability.context, [command]);
     log.info(
-      { stream_id: streamId, command_id: command.envelope.event_id, model: capability.id },
+      {
+        stream_id: streamId,
+        command_id: command.envelope.event_id,
+        model: capability.id,
+        user_id: origin.userId,
+        conversation_id: origin.conversationId,
+      },
       "chat command written",
     );
     return {

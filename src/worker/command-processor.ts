@@ -209,8 +209,27 @@ export class CommandProcessor {
   ): Promise<void> {
     const messageId = cmd.messageId!;
     if (err instanceof AlreadyProcessedError) {
+      // The handler finished this message in an attempt whose outcome was never recorded here
+      // (a crash between its 200 and the inbox commit). Its answer is gone, but the client
+      // still waits: tell it, rather than leave it hanging.
       log.info("handler reports the message already processed");
-      await this.deps.inbox.complete(messageId, decoded.envelope.event_type, []);
+      const outbox = decoded.origin
+        ? [
+            this.resultMessage(
+              decoded.origin,
+              resultEnvelope(decoded.origin, "failed", nextSeq, {
+                error: {
+                  message:
+                    "The handler had already processed this request; its answer cannot be sent again.",
+                  type: "conflict",
+                  code: "already_processed",
+                  status: 409,
+                },
+              }),
+            ),
+          ]
+        : [];
+      await this.closeInbox(messageId, decoded.envelope.event_type, outbox);
       return cmd.ack();
     }
     if (err instanceof PoisonMessageError) {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestWorld } from "../helpers/env.js";
 import { runCli, spawnCli, stopChild, waitReady } from "../helpers/cli.js";
 import { freePort } from "../helpers/outbox.js";
+import { zedProblems } from "../helpers/zed-checker.js";
 
 const world = createTestWorld("up");
 let child: ChildProcess;
@@ -105,6 +106,29 @@ describe("end to end through `sea-gateway up` with the openai SDK", () => {
       client.chat.completions.create({ model: "sea", messages: msg, n: 2 }),
     ).rejects.toMatchObject({ status: 400, param: "n" });
   });
+
+  it.each(["sea", "vibespro"])(
+    "streams %s in a form Zed's strict parser accepts",
+    async (model) => {
+      const r = await fetch(`${baseURL}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${client.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model,
+          stream: true,
+          stream_options: { include_usage: true },
+          temperature: 0.7,
+          max_completion_tokens: 100,
+          tool_choice: "auto",
+          tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }],
+          messages: [{ role: "user", content: [{ type: "text", text: "zed says hi" }] }],
+        }),
+      });
+      const sse = await r.text();
+      expect(zedProblems(sse)).toEqual([]);
+      expect(sse).toContain('"usage":{"prompt_tokens":3,"completion_tokens":3,"total_tokens":6}');
+    },
+  );
 
   it("refuses bad JSON with a 400 OpenAI error body", async () => {
     const r = await fetch(`${baseURL}/chat/completions`, {

@@ -208,6 +208,7 @@ describe("the openai handler against an OpenAI-compatible upstream", () => {
   ];
   it.each(leaves)("stops the work when the client leaves %s", async (_when, model, leaveAt) => {
     const before = upstream.calls.length;
+    const since = new Date();
     const ac = new AbortController();
     const pending = client.chat.completions.create(
       { model, stream: true, messages: [{ role: "user", content: "x" }] },
@@ -236,8 +237,8 @@ describe("the openai handler against an OpenAI-compatible upstream", () => {
                FROM outbox_events c
                JOIN inbox_messages i ON i.message_id = c.id::text
                JOIN outbox_events o ON o.aggregate_id = c.aggregate_id AND o.event_type = 'chat_failed'
-              WHERE c.event_type = 'chat_completion'
-              ORDER BY c.occurred_at DESC LIMIT 1`,
+              WHERE c.event_type = 'chat_completion' AND c.occurred_at >= $1`,
+            [since],
           )
         ).rows[0] as { processed_at: Date | null; code: string } | undefined,
       10_000,

@@ -1,0 +1,59 @@
+"""A minimal SEA/VibesPro handler service implementing the gateway's handler contract.
+
+Run it with `uvicorn fastapi_handler:app --host 127.0.0.1 --port 7001` and start the gateway with
+SEA_HANDLER_URL=http://127.0.0.1:7001/handle (and a catalog entry with `handler: http`).
+
+Python packages cannot be installed on the machine this repository is built on, so this file is
+documentation, not tested code; the same contract is tested in test/integration/http-adapter.test.ts
+against a Node HTTP server. The JSON Schemas in contracts/schema/ (handler-request.json,
+handler-response.json, handler-result-event.json) describe every message.
+
+Contract: the worker POSTs {message_id, subject, event_type, event_version, occurred_at,
+correlation_id, causation_id, tenant_id, payload}. Answer
+  200 with {"events": [...]}, or a streamed body (text/event-stream or application/x-ndjson)
+      carrying one result event each: {"event_type": "chat_delta", "payload": {"content": "..."}}
+      then {"event_type": "chat_completed", "payload": {...}} (or "chat_failed");
+  409 when message_id was already processed; 422 for a message that can never be processed;
+  5xx (or time out) for a transient failure: the worker retries.
+"""
+
+import json
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+app = FastAPI()
+processed: set[str] = set()  # use your database, keyed by message_id, in a real service
+
+
+@app.post("/handle")
+async def handle(request: Request) -> Any:
+    msg = await request.json()
+    if msg["message_id"] in processed:
+        return JSONResponse({"detail": "already processed"}, status_code=409)
+    if msg["event_type"] != "chat_completion" or msg["event_version"] != 1:
+        return JSONResponse({"detail": "unsupported command"}, status_code=422)
+
+    messages = msg["payload"]["messages"]
+    question = next((m["content"] for m in reversed(messages) if m["role"] == "user"), "")
+    if not isinstance(question, str):
+        question = "".join(p.get("text", "") for p in question if p.get("type") == "text")
+    words = f"{msg['tenant_id']} asked: {question}".split(" ")
+
+    async def events():
+        for i, word in enumerate(words):
+            text = word if i == len(words) - 1 else word + " "
+            yield json.dumps({"event_type": "chat_delta", "payload": {"content": text}}) + "\n"
+        processed.add(msg["message_id"])
+        yield json.dumps({
+            "event_type": "chat_completed",
+            "payload": {
+                "message": {"role": "assistant", "content": " ".join(words)},
+                "finish_reason": "stop",
+                "usage": {"prompt_tokens": len(question.split()), "completion_tokens": len(words),
+                          "total_tokens": len(question.split()) + len(words)},
+            },
+        }) + "\n"
+
+    return StreamingResponse(events(), media_type="application/x-ndjson")
