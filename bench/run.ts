@@ -5,7 +5,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { once } from "node:events";
 import { connect } from "nats";
 import pg from "pg";
@@ -24,6 +26,7 @@ interface Target {
   name: string;
   baseURL: string;
   pid: number;
+  model: string;
 }
 
 interface LevelResult {
@@ -35,6 +38,8 @@ interface LevelResult {
   chunksPerSec: number;
   completionsPerSec: number;
   peakRssMb: number;
+  /** Mean time between content chunks after the first. */
+  interChunkMs: number;
 }
 
 const quantile = (xs: number[], q: number) => {
@@ -57,7 +62,7 @@ async function runLevel(t: Target, key: string, c: number, n: number): Promise<L
     Array.from({ length: c }, async () => {
       while (next < n) {
         next++;
-        const r = await streamOnce(t.baseURL, key, "sea", TEXT);
+        const r = await streamOnce(t.baseURL, key, t.model, TEXT);
         if (r.text !== TEXT) throw new Error(`${t.name}: wrong text ${JSON.stringify(r.text)}`);
         timings.push(r);
       }
@@ -81,6 +86,9 @@ async function runLevel(t: Target, key: string, c: number, n: number): Promise<L
     chunksPerSec: chunks / wall,
     completionsPerSec: n / wall,
     peakRssMb: peak,
+    interChunkMs:
+      timings.reduce((a, r) => a + (r.totalMs - r.ttftMs) / Math.max(1, r.chunks - 1), 0) /
+      timings.length,
   };
 }
 
@@ -107,6 +115,21 @@ async function main(): Promise<void> {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const children: ChildProcess[] = [];
   try {
+    // The direct server is also the mock upstream model of the `openai` handler path.
+    const direct = spawn(process.execPath, ["--import", "tsx", "bench/direct-sse-server.ts", "0"], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(direct);
+    const [line] = (await once(direct.stdout!, "data")) as [Buffer];
+    const directPort = Number(/listening (\d+)/.exec(line.toString())?.[1]);
+    const catalogFile = path.join(mkdtempSync(path.join(tmpdir(), "bench-")), "capabilities.yaml");
+    writeFileSync(
+      catalogFile,
+      "capabilities:\n" +
+        "  - {id: sea, context: sea, handler: echo}\n" +
+        "  - {id: vibespro, context: vibespro, handler: echo}\n" +
+        "  - {id: sea-upstream, context: sea, handler: openai, upstream_model: mock}\n",
+    );
     // The compiled build, as `npm start` runs it (npm run bench builds first).
     const gateway = spawn(process.execPath, ["dist/bin/sea-gateway.js", "up"], {
       env: {
@@ -118,25 +141,25 @@ async function main(): Promise<void> {
         NATS_NAMESPACE: ns,
         PORT: String(port),
         LOG_LEVEL: "warn",
+        CAPABILITIES_FILE: catalogFile,
+        UPSTREAM_OPENAI_BASE_URL: `http://127.0.0.1:${directPort}/v1`,
       },
       stdio: ["ignore", "ignore", "inherit"],
     });
     children.push(gateway);
-    const direct = spawn(process.execPath, ["--import", "tsx", "bench/direct-sse-server.ts", "0"], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    children.push(direct);
-    const [line] = (await once(direct.stdout!, "data")) as [Buffer];
-    const directPort = Number(/listening (\d+)/.exec(line.toString())?.[1]);
     await waitFor(`http://127.0.0.1:${port}/health/ready`, gateway);
     const key = await mintKey(SECRET, "bench", 3600);
+    const directURL = `http://127.0.0.1:${directPort}/v1`;
+    const gatewayURL = `http://127.0.0.1:${port}/v1`;
     const targets: Target[] = [
+      { name: "direct SSE (baseline)", baseURL: directURL, pid: direct.pid!, model: "sea" },
+      { name: "durable path, echo", baseURL: gatewayURL, pid: gateway.pid!, model: "sea" },
       {
-        name: "direct SSE (baseline)",
-        baseURL: `http://127.0.0.1:${directPort}/v1`,
-        pid: direct.pid!,
+        name: "durable path, openai adapter → same server",
+        baseURL: gatewayURL,
+        pid: gateway.pid!,
+        model: "sea-upstream",
       },
-      { name: "durable path (up)", baseURL: `http://127.0.0.1:${port}/v1`, pid: gateway.pid! },
     ];
     for (const t of targets) await runLevel(t, key, 4, WARMUP);
     const results: LevelResult[] = [];
@@ -159,25 +182,28 @@ function report(results: LevelResult[]): void {
   const f = (x: number, d = 1) => x.toFixed(d);
   const lines = [
     `Echo of ${TEXT.split(" ").length} words per completion; ${new Date().toISOString()}; ` +
-      `node ${process.version}; peak RSS is the serving process (for the durable path: gateway + ` +
-      `relays + workers in one \`up\` process; Postgres and NATS not counted).`,
+      `node ${process.version}. The openai-adapter rows call the baseline server as their ` +
+      `upstream model. Peak RSS is the serving process (for the durable paths: gateway + relays ` +
+      `+ workers in one \`up\` process; Postgres and NATS not counted).`,
     "",
-    "| target | concurrency | TTFT p50 (ms) | TTFT p99 (ms) | chunks/s | completions/s | peak RSS (MiB) |",
-    "|---|---:|---:|---:|---:|---:|---:|",
+    "| target | concurrency | TTFT p50 (ms) | TTFT p99 (ms) | ms between chunks | chunks/s | completions/s | peak RSS (MiB) |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|",
     ...results.map(
       (r) =>
-        `| ${r.target} | ${r.concurrency} | ${f(r.ttftP50, 2)} | ${f(r.ttftP99, 2)} | ${f(r.chunksPerSec, 0)} | ${f(r.completionsPerSec)} | ${f(r.peakRssMb, 0)} |`,
+        `| ${r.target} | ${r.concurrency} | ${f(r.ttftP50, 2)} | ${f(r.ttftP99, 2)} | ${f(r.interChunkMs, 3)} | ${f(r.chunksPerSec, 0)} | ${f(r.completionsPerSec)} | ${f(r.peakRssMb, 0)} |`,
     ),
     "",
-    "| concurrency | added TTFT p50 (ms) | TTFT p50 ratio | throughput ratio (direct / durable) |",
-    "|---:|---:|---:|---:|",
+    "| concurrency | path | added TTFT p50 (ms) | added ms per chunk | throughput ratio (direct / path) |",
+    "|---:|---|---:|---:|---:|",
   ];
   for (const c of new Set(results.map((r) => r.concurrency))) {
-    const [d, g] = results.filter((r) => r.concurrency === c);
-    if (!d || !g) continue;
-    lines.push(
-      `| ${c} | ${f(g.ttftP50 - d.ttftP50, 2)} | ${f(g.ttftP50 / d.ttftP50, 1)}× | ${f(d.completionsPerSec / g.completionsPerSec, 1)}× |`,
-    );
+    const atC = results.filter((r) => r.concurrency === c);
+    const d = atC[0]!;
+    for (const g of atC.slice(1)) {
+      lines.push(
+        `| ${c} | ${g.target} | ${f(g.ttftP50 - d.ttftP50, 2)} | ${f(g.interChunkMs - d.interChunkMs, 3)} | ${f(d.completionsPerSec / g.completionsPerSec, 1)}× |`,
+      );
+    }
   }
   const md = lines.join("\n");
   process.stdout.write(md + "\n");
