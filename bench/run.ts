@@ -11,7 +11,7 @@ import path from "node:path";
 import { once } from "node:events";
 import { connect } from "nats";
 import pg from "pg";
-import { mintKey } from "../adapters/auth/hs256.js";
+import { mintKey } from "../adapters/auth/jwt-verifier.js";
 import { streamOnce, type StreamTiming } from "./sse-client.js";
 
 const PG = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -148,7 +148,7 @@ async function main(): Promise<void> {
     });
     children.push(gateway);
     await waitFor(`http://127.0.0.1:${port}/health/ready`, gateway);
-    const key = await mintKey(SECRET, "bench", 3600);
+    const key = await mintKey(SECRET, { tenant: "bench", ttlSecs: 3600 });
     const directURL = `http://127.0.0.1:${directPort}/v1`;
     const gatewayURL = `http://127.0.0.1:${port}/v1`;
     const targets: Target[] = [

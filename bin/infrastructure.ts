@@ -13,7 +13,8 @@ import type { Log } from "../src/log.js";
 export interface Infrastructure {
   natsUrl: string;
   databaseUrls: Record<ContextName, string>;
-  jwtSecret: string;
+  /** The HS256 secret; undefined when keys are checked against a JWKS. */
+  jwtSecret: string | undefined;
   /** True when anything runs embedded: a development setup. */
   development: boolean;
   stop(): Promise<void>;
@@ -41,10 +42,10 @@ export async function resolveInfrastructure(
 ): Promise<Infrastructure> {
   const development = config.embedded.nats || config.embedded.postgres;
   let jwtSecret = config.jwtSecret;
-  if (jwtSecret === undefined) {
+  if (jwtSecret === undefined && !config.auth.jwksUrl) {
     if (!development) {
       throw new ConfigError([
-        "GATEWAY_JWT_SECRET: required when NATS_URL and the database URLs are set",
+        "GATEWAY_JWT_SECRET (or GATEWAY_JWKS_URL): required when NATS_URL and the database URLs are set",
       ]);
     }
     jwtSecret = await devSecret(config.dataDir);

@@ -2,7 +2,8 @@ import type { NatsConnection, JetStreamClient, JetStreamManager } from "nats";
 import type pg from "pg";
 import type { FastifyInstance } from "fastify";
 import { CONTEXTS, subjectSpace, type ContextName, type SubjectSpace } from "../contracts/index.js";
-import { Hs256Verifier } from "../adapters/auth/hs256.js";
+import { JwtVerifier } from "../adapters/auth/jwt-verifier.js";
+import { FileRevocationList } from "../adapters/auth/revocation-file.js";
 import { JetStreamCommandSource } from "../adapters/nats/command-source.js";
 import { connectNats } from "../adapters/nats/connection.js";
 import { JetStreamPublisher } from "../adapters/nats/publisher.js";
@@ -70,7 +71,7 @@ export class Runtime {
     log: Log,
     name: string,
   ): Promise<Runtime> {
-    const nc = await connectNats(infra.natsUrl, name, log);
+    const nc = await connectNats(infra.natsUrl, name, log, { credsFile: config.natsCredsFile });
     const jsm = await nc.jetstreamManager();
     const poolSize = config.worker.maxInflight + 10;
     const onError = (err: Error) => log.warn({ err }, "postgres pool client error");
@@ -94,7 +95,9 @@ export class Runtime {
       await migrate(url, log);
       await provisionContextRole(url, ctx, log);
     }
-    const nc = await connectNats(infra.natsUrl, "sea-gateway-migrate", log);
+    const nc = await connectNats(infra.natsUrl, "sea-gateway-migrate", log, {
+      credsFile: config.natsCredsFile,
+    });
     try {
       const jsm = await nc.jetstreamManager();
       const subjects = subjectSpace(config.namespace, config.dlqSubject);
@@ -145,7 +148,12 @@ export class Runtime {
       outbox: new PgOutboxWriter(this.pools, this.config.relay.dispatchGraceMs),
       dispatcher: this.dispatcher(this.log),
       results: new NatsResultFeed(this.nc, this.jsm, this.subjects),
-      verifier: new CachingVerifier(new Hs256Verifier(this.infra.jwtSecret)),
+      verifier: new CachingVerifier(this.verifier()),
+      ...(this.config.auth.revokedJtisFile
+        ? { revocations: new FileRevocationList(this.config.auth.revokedJtisFile, this.log) }
+        : {}),
+      limits: this.config.limits,
+      bodyLimit: this.bodyLimit(),
       readiness,
       log: this.log,
       keepAliveMs: this.config.keepAliveMs,
@@ -161,6 +169,27 @@ export class Runtime {
       },
     });
     return app;
+  }
+
+  /** Checks API keys against the HS256 secret or the configured JWKS. */
+  private verifier(): JwtVerifier {
+    const { auth } = this.config;
+    const common = {
+      issuer: auth.issuer,
+      audience: auth.audience,
+      clockToleranceSecs: auth.clockToleranceSecs,
+    };
+    if (auth.jwksUrl) return new JwtVerifier({ jwksUrl: auth.jwksUrl, ...common });
+    return new JwtVerifier({ secret: this.infra.jwtSecret!, ...common });
+  }
+
+  /**
+   * The request body limit: the configured one, kept under the server's NATS max payload
+   * (less room for the envelope), so an accepted request always fits in one message.
+   */
+  private bodyLimit(): number {
+    const maxPayload = this.nc.info?.max_payload ?? 1024 * 1024;
+    return Math.min(this.config.limits.maxBodyBytes, maxPayload - 16 * 1024);
   }
 
   /** Publishes committed outbox rows at once; marks go through the relaxed pools. */

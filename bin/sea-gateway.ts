@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
 import { pino } from "pino";
-import { CONTEXTS, type ContextName } from "../contracts/index.js";
-import { mintKey, parseDuration } from "../adapters/auth/hs256.js";
+import { CONTEXTS, isSubjectToken, type ContextName } from "../contracts/index.js";
+import { mintKey, parseDuration } from "../adapters/auth/jwt-verifier.js";
 import { ConfigError, loadConfig, type Config } from "../src/config.js";
 import type { Log } from "../src/log.js";
 import { loadCatalog } from "./catalog-file.js";
@@ -17,7 +17,8 @@ const USAGE = `usage: sea-gateway <command>
   relay                      the outbox relays of both contexts
   worker --context <ctx>     one worker for sea or vibespro
   migrate                    create/migrate both databases; provision streams and consumers
-  keys create --tenant <id> [--ttl <dur>]   print an API key (default ttl 30d)
+  keys create --tenant <id> [--ttl <dur>] [--models a,b] [--rpm N] [--max-streams N]
+                             print an API key (default ttl 30d)
 
 With none of NATS_URL / SEA_DATABASE_URL / VIBESPRO_DATABASE_URL set, an embedded PostgreSQL
 and a nats-server child process are started (data under DATA_DIR, default .data).`;
@@ -31,11 +32,51 @@ function out(line: string): void {
 async function keysCreate(config: Config, log: Log, args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
-    options: { tenant: { type: "string" }, ttl: { type: "string", default: "30d" } },
+    options: {
+      tenant: { type: "string" },
+      ttl: { type: "string", default: "30d" },
+      models: { type: "string" },
+      rpm: { type: "string" },
+      "max-streams": { type: "string" },
+    },
   });
   if (!values.tenant) throw new UsageError("keys create needs --tenant <id>");
+  if (!isSubjectToken(values.tenant)) {
+    throw new UsageError("--tenant must be 1-64 of letters, digits, '_' or '-'");
+  }
+  const positive = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
+    return n;
+  };
   const infra = await resolveInfrastructure(config, log, { start: false });
-  out(await mintKey(infra.jwtSecret, values.tenant, parseDuration(values.ttl ?? "30d")));
+  if (!infra.jwtSecret) {
+    throw new UsageError(
+      "keys create signs with GATEWAY_JWT_SECRET; with a JWKS, your issuer mints keys",
+    );
+  }
+  let ttlSecs: number;
+  try {
+    ttlSecs = parseDuration(values.ttl ?? "30d");
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const models = values.models
+    ?.split(",")
+    .map((m) => m.trim())
+    .filter(Boolean);
+  out(
+    await mintKey(infra.jwtSecret, {
+      tenant: values.tenant,
+      ttlSecs,
+      models,
+      rpm: positive("rpm", values.rpm),
+      maxStreams: positive("max-streams", values["max-streams"]),
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+    }),
+  );
 }
 
 class UsageError extends Error {}
@@ -80,8 +121,13 @@ async function serve(role: Role, config: Config, log: Log, args: string[]): Prom
       await runtime.startGateway(catalog);
       const url = `http://${config.host}:${config.port}`;
       log.info({ url, role }, "gateway listening");
-      if (infra.development) {
-        const key = await mintKey(infra.jwtSecret, "dev", parseDuration("30d"));
+      if (infra.development && infra.jwtSecret) {
+        const key = await mintKey(infra.jwtSecret, {
+          tenant: "dev",
+          ttlSecs: parseDuration("30d"),
+          issuer: config.auth.issuer,
+          audience: config.auth.audience,
+        });
         out(`\nSEA gateway (development mode) at ${url}/v1`);
         out(`Development API key (tenant "dev", 30 days):\n  export SEA_API_KEY=${key}\n`);
       }

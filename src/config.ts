@@ -29,6 +29,21 @@ const EnvSchema = z.object({
     .refine((v) => v === undefined || Buffer.byteLength(v) >= 32, {
       message: "must be at least 32 bytes (RFC 7518 §3.2: an HS256 key is at least 256 bits)",
     }),
+  GATEWAY_JWKS_URL: optionalUrl(["http://", "https://"]),
+  GATEWAY_JWT_ISSUER: z.string().min(1).optional(),
+  GATEWAY_JWT_AUDIENCE: z.string().min(1).optional(),
+  GATEWAY_JWT_CLOCK_TOLERANCE_SECS: int(5),
+  GATEWAY_REVOKED_JTIS_FILE: z.string().min(1).optional(),
+  MAX_BODY_BYTES: int(512 * 1024, 1024),
+  MAX_MESSAGES: int(500, 1),
+  MAX_PROMPT_CHARS: int(400_000, 1),
+  DEFAULT_RPM: int(0),
+  DEFAULT_MAX_STREAMS: int(0),
+  REQUEST_DEADLINE_MS: int(600_000, 100),
+  REQUEST_RECEIVE_TIMEOUT_MS: int(30_000, 100),
+  SHED_EVENT_LOOP_DELAY_MS: int(500, 1),
+  SHED_HEAP_RATIO: z.coerce.number().min(0.1).max(1).default(0.92),
+  NATS_CREDS_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BATCH_SIZE: int(50, 1),
   MAX_INFLIGHT: int(25, 1),
@@ -75,6 +90,30 @@ export interface Config {
     readonly vibespro: string | undefined;
   };
   readonly jwtSecret: string | undefined;
+  /** Token checks (RFC 8725): a JWKS instead of the secret, issuer, audience, clock skew. */
+  readonly auth: {
+    readonly jwksUrl: string | undefined;
+    readonly issuer: string | undefined;
+    readonly audience: string | undefined;
+    readonly clockToleranceSecs: number;
+    /** A file of revoked key ids (`jti`), one per line, reloaded while running. */
+    readonly revokedJtisFile: string | undefined;
+  };
+  /** Resource limits (OWASP API4): sizes, rates, concurrency, time, load. */
+  readonly limits: {
+    readonly maxBodyBytes: number;
+    readonly maxMessages: number;
+    readonly maxPromptChars: number;
+    /** Requests per minute per key when the key names none (0 = unlimited). */
+    readonly defaultRpm: number;
+    /** Concurrent open streams per key when the key names none (0 = unlimited). */
+    readonly defaultMaxStreams: number;
+    readonly requestDeadlineMs: number;
+    readonly receiveTimeoutMs: number;
+    readonly shedEventLoopDelayMs: number;
+    readonly shedHeapRatio: number;
+  };
+  readonly natsCredsFile: string | undefined;
   readonly logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   readonly worker: {
     readonly batchSize: number;
@@ -129,6 +168,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
   if (parsed.success) {
     const e = parsed.data;
+    if (e.GATEWAY_JWKS_URL && e.GATEWAY_JWT_SECRET) {
+      problems.push("GATEWAY_JWKS_URL and GATEWAY_JWT_SECRET: set one, not both");
+    }
+    if (e.GATEWAY_JWKS_URL && (!e.GATEWAY_JWT_ISSUER || !e.GATEWAY_JWT_AUDIENCE)) {
+      problems.push("GATEWAY_JWKS_URL: also set GATEWAY_JWT_ISSUER and GATEWAY_JWT_AUDIENCE");
+    }
     if ((e.SEA_DATABASE_URL === undefined) !== (e.VIBESPRO_DATABASE_URL === undefined)) {
       problems.push(
         "SEA_DATABASE_URL and VIBESPRO_DATABASE_URL: set both, or neither to use the embedded Postgres",
@@ -143,6 +188,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     natsUrl: e.NATS_URL,
     databaseUrls: Object.freeze({ sea: e.SEA_DATABASE_URL, vibespro: e.VIBESPRO_DATABASE_URL }),
     jwtSecret: e.GATEWAY_JWT_SECRET,
+    auth: Object.freeze({
+      jwksUrl: e.GATEWAY_JWKS_URL,
+      issuer: e.GATEWAY_JWT_ISSUER,
+      audience: e.GATEWAY_JWT_AUDIENCE,
+      clockToleranceSecs: e.GATEWAY_JWT_CLOCK_TOLERANCE_SECS,
+      revokedJtisFile: e.GATEWAY_REVOKED_JTIS_FILE,
+    }),
+    limits: Object.freeze({
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxMessages: e.MAX_MESSAGES,
+      maxPromptChars: e.MAX_PROMPT_CHARS,
+      defaultRpm: e.DEFAULT_RPM,
+      defaultMaxStreams: e.DEFAULT_MAX_STREAMS,
+      requestDeadlineMs: e.REQUEST_DEADLINE_MS,
+      receiveTimeoutMs: e.REQUEST_RECEIVE_TIMEOUT_MS,
+      shedEventLoopDelayMs: e.SHED_EVENT_LOOP_DELAY_MS,
+      shedHeapRatio: e.SHED_HEAP_RATIO,
+    }),
+    natsCredsFile: e.NATS_CREDS_FILE,
     logLevel: e.LOG_LEVEL,
     worker: Object.freeze({
       batchSize: e.BATCH_SIZE,

@@ -126,3 +126,26 @@ export function toOpenAIError(err: unknown): {
     },
   };
 }
+
+/** 504: the request's deadline passed before the capability answered. */
+export class DeadlineExceededError extends GatewayError {
+  constructor(deadlineMs: number) {
+    super(`The request did not finish within its deadline (${deadlineMs} ms); it was cancelled.`, {
+      status: 504,
+      type: "timeout_error",
+      code: "deadline_exceeded",
+    });
+  }
+}
+
+/** 413: a request larger than the gateway accepts. */
+export class PayloadTooLargeError extends GatewayError {
+  constructor(message: string, param: string | null = null) {
+    super(message, {
+      status: 413,
+      type: "invalid_request_error",
+      code: "payload_too_large",
+      param,
+    });
+  }
+}

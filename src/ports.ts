@@ -147,6 +147,15 @@ export interface Principal {
   keyId: string | undefined;
   /** When the credential expires (epoch seconds), if it does. */
   expiresAt?: number | undefined;
+  /** Model ids this key may use; absent = all. */
+  models?: string[] | undefined;
+  /** Per-key limits carried by the key. */
+  limits?: { rpm?: number; maxStreams?: number } | undefined;
+}
+
+/** Revoked key ids (`jti`), reloaded while running. */
+export interface RevocationList {
+  isRevoked(keyId: string): boolean;
 }
 
 /** Checks bearer tokens. */

@@ -2,8 +2,15 @@ import { randomUUID } from "node:crypto";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import { isSubjectToken, type ModelList } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
-import { NotFoundError, toOpenAIError } from "../errors.js";
-import type { ReadinessCheck, TokenVerifier } from "../ports.js";
+import {
+  BadRequestError,
+  DeadlineExceededError,
+  NotFoundError,
+  PayloadTooLargeError,
+  toOpenAIError,
+} from "../errors.js";
+import type { Principal, ReadinessCheck, RevocationList, TokenVerifier } from "../ports.js";
+import { OverloadGuard, RateLimiter, StreamCounter } from "./limits.js";
 import { authenticate } from "./auth.js";
 import { ChatService, type ChatServiceDeps } from "./chat-service.js";
 import { collectRun, streamRun } from "./chat-responders.js";
@@ -17,7 +24,45 @@ export interface GatewayAppDeps extends ChatServiceDeps {
   bodyLimit?: number;
   /** Idle interval between SSE keep-alive comments. */
   keepAliveMs?: number;
+  revocations?: RevocationList;
+  limits?: Partial<GatewayLimits>;
 }
+
+/** Per-request and per-key limits (0 = unlimited for the per-key ones). */
+export interface GatewayLimits {
+  maxMessages: number;
+  maxPromptChars: number;
+  defaultRpm: number;
+  defaultMaxStreams: number;
+  requestDeadlineMs: number;
+  receiveTimeoutMs: number;
+  shedEventLoopDelayMs: number;
+  shedHeapRatio: number;
+}
+
+const DEFAULT_LIMITS: GatewayLimits = {
+  maxMessages: 500,
+  maxPromptChars: 400_000,
+  defaultRpm: 0,
+  defaultMaxStreams: 0,
+  requestDeadlineMs: 600_000,
+  receiveTimeoutMs: 30_000,
+  shedEventLoopDelayMs: 500,
+  shedHeapRatio: 0.92,
+};
+
+/** The characters of every message's text (the part a prompt-size limit is about). */
+function promptChars(messages: { content?: unknown }[]): number {
+  let n = 0;
+  for (const m of messages) {
+    if (typeof m.content === "string") n += m.content.length;
+    else if (Array.isArray(m.content)) n += JSON.stringify(m.content).length;
+  }
+  return n;
+}
+
+/** The key a per-key limit counts against. */
+const limitKey = (p: Principal) => p.keyId ?? `tenant:${p.tenant}`;
 
 const CATALOG_CREATED = Math.floor(Date.UTC(2026, 0, 1) / 1000);
 
@@ -43,6 +88,7 @@ function clientOrigin(headers: Record<string, string | string[] | undefined>) {
 
 /** Builds the gateway's fastify app (not listening). */
 export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
+  const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 512 * 1024,
@@ -52,7 +98,13 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       return typeof given === "string" && isSubjectToken(given) ? given : randomUUID();
     },
     logController: new LogController({ requestIdLogLabel: "correlation_id" }),
+    // Slow senders: the whole request (headers and body) must arrive within this time.
+    requestTimeout: limits.receiveTimeoutMs,
   });
+  const overload = new OverloadGuard(limits.shedEventLoopDelayMs, limits.shedHeapRatio);
+  app.addHook("onClose", async () => overload.close());
+  const rates = new RateLimiter();
+  const streams = new StreamCounter();
   const chat = new ChatService(deps);
 
   app.setErrorHandler((err, req, reply) => {
@@ -87,14 +139,20 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       .send({ status: ready ? "ready" : "not_ready", checks: results });
   });
 
+  const visibleCapabilities = (p: Principal) =>
+    deps.catalog.list().filter((c) => !p.models || p.models.includes(c.id));
+
   app.register(async (v1) => {
     v1.addHook("onRequest", async (req) => {
-      req.principal = await authenticate(req, deps.verifier);
+      overload.check();
+      const principal = await authenticate(req, deps.verifier, deps.revocations);
+      rates.take(limitKey(principal), principal.limits?.rpm ?? limits.defaultRpm);
+      req.principal = principal;
     });
 
-    v1.get("/v1/models", async (): Promise<ModelList> => ({
+    v1.get("/v1/models", async (req): Promise<ModelList> => ({
       object: "list",
-      data: deps.catalog.list().map((c) => ({
+      data: visibleCapabilities(req.principal!).map((c) => ({
         id: c.id,
         object: "model",
         created: CATALOG_CREATED,
@@ -105,8 +163,49 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     v1.post("/v1/chat/completions", async (req, reply) => {
       const principal = req.principal!;
       const input = chat.parse(req.body);
-      const run = await chat.start(input, principal, req.id, req.log, clientOrigin(req.headers));
+      if (principal.models && !principal.models.includes(input.capability.id)) {
+        // The same answer as for a model that does not exist.
+        throw new NotFoundError(
+          `The model '${input.capability.id}' does not exist or you do not have access to it.`,
+          "model_not_found",
+          "model",
+        );
+      }
+      const messages = input.request.messages;
+      if (messages.length > limits.maxMessages) {
+        throw new BadRequestError(
+          `Too many messages: ${messages.length} (at most ${limits.maxMessages}).`,
+          "messages",
+          "too_many_messages",
+        );
+      }
+      if (promptChars(messages) > limits.maxPromptChars) {
+        throw new PayloadTooLargeError(
+          `The prompt is too large (at most ${limits.maxPromptChars} characters).`,
+          "messages",
+        );
+      }
+      const release = streams.acquire(
+        limitKey(principal),
+        principal.limits?.maxStreams ?? limits.defaultMaxStreams,
+      );
+      reply.raw.once("close", release);
+      let run;
+      try {
+        run = await chat.start(input, principal, req.id, req.log, clientOrigin(req.headers));
+      } catch (err) {
+        release();
+        throw err;
+      }
       reply.header("x-stream-id", run.streamId);
+      // The deadline: the reader gets a 504 (or an error event once streaming), and the work
+      // is cancelled like a client that left.
+      const deadline = setTimeout(() => {
+        req.log.warn({ stream_id: run.streamId }, "request deadline passed");
+        run.results.fail(new DeadlineExceededError(limits.requestDeadlineMs));
+        void chat.cancel(run, "deadline exceeded", req.log);
+      }, limits.requestDeadlineMs);
+      reply.raw.once("close", () => clearTimeout(deadline));
       // Watch the response, not the request: for a POST the request's 'close' fires as soon
       // as the body has been read (CLIENTS.md, "Disconnects and time").
       const res = reply.raw;

@@ -58,6 +58,13 @@ export class ResultStream implements AsyncIterable<ChatResultEvent> {
     return this.queue.takeQueued();
   }
 
+  /** Stops listening and makes the reader throw `err` (e.g. the request's deadline passed). */
+  fail(err: Error): void {
+    if (this.closed) return;
+    this.queue.fail(err);
+    this.close();
+  }
+
   /** Stops listening; safe to call more than once. */
   close(): void {
     if (this.closed) return;

@@ -1,7 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import { CatalogSchema, type ContextName } from "../../contracts/index.js";
-import { mintKey } from "../../adapters/auth/hs256.js";
+import { mintKey } from "../../adapters/auth/jwt-verifier.js";
 import { Runtime } from "../../bin/runtime.js";
 import { CapabilityCatalog } from "../../src/catalog.js";
 import type { HandlerRegistry } from "../../src/worker/handler.js";
@@ -49,7 +49,7 @@ export async function startTestSystem(
     runtime,
     app,
     baseURL: `http://127.0.0.1:${port}/v1`,
-    apiKey: await mintKey(TEST_SECRET, "acme", 3600),
+    apiKey: await mintKey(TEST_SECRET, { tenant: "acme", ttlSecs: 3600 }),
     async startWorkers(handlers, contexts = ["sea", "vibespro"]) {
       const w = await Runtime.connect(config, infra, testLog, "test-worker");
       for (const ctx of contexts) await w.startWorker(ctx, handlers);

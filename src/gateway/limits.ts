@@ -1,0 +1,121 @@
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+import { getHeapStatistics } from "node:v8";
+import { GatewayError, ServiceUnavailableError } from "../errors.js";
+
+/** 429 with `retry-after`: a per-key limit was reached. */
+export class RateLimitedError extends GatewayError {
+  constructor(message: string, retryAfterSecs: number, code: string) {
+    super(message, {
+      status: 429,
+      type: "rate_limit_error",
+      code,
+      headers: { "retry-after": String(Math.max(1, Math.ceil(retryAfterSecs))) },
+    });
+  }
+}
+
+/**
+ * Requests per minute per key: a sliding window of request times. In-memory, so with N gateway
+ * instances behind a balancer a key gets up to N× its rate; a shared store is the next step.
+ */
+export class RateLimiter {
+  private readonly windows = new Map<string, number[]>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Counts one request; throws {@link RateLimitedError} if the key is over `rpm`. */
+  take(key: string, rpm: number): void {
+    if (rpm <= 0) return;
+    const now = this.now();
+    const times = (this.windows.get(key) ?? []).filter((t) => t > now - 60_000);
+    if (times.length >= rpm) {
+      this.windows.set(key, times);
+      const retry = (times[0]! + 60_000 - now) / 1000;
+      throw new RateLimitedError(
+        `Rate limit reached: ${rpm} requests per minute for this key.`,
+        retry,
+        "rate_limit_exceeded",
+      );
+    }
+    times.push(now);
+    this.windows.set(key, times);
+    if (this.windows.size > 100_000) this.sweep(now);
+  }
+
+  private sweep(now: number): void {
+    for (const [k, times] of this.windows) {
+      if (!times.some((t) => t > now - 60_000)) this.windows.delete(k);
+    }
+  }
+}
+
+/** Open streams per key; `acquire` returns the release function. */
+export class StreamCounter {
+  private readonly open = new Map<string, number>();
+
+  acquire(key: string, max: number): () => void {
+    const n = this.open.get(key) ?? 0;
+    if (max > 0 && n >= max) {
+      throw new RateLimitedError(
+        `Too many open requests: at most ${max} at once for this key.`,
+        1,
+        "concurrency_limit_exceeded",
+      );
+    }
+    this.open.set(key, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.open.get(key) ?? 1) - 1;
+      if (left <= 0) this.open.delete(key);
+      else this.open.set(key, left);
+    };
+  }
+}
+
+/**
+ * Sheds load (503 with `retry-after`) while the event loop lags or the heap is nearly full, so
+ * the gateway keeps serving the requests it has instead of failing all of them.
+ */
+export class OverloadGuard {
+  private readonly histogram: IntervalHistogram;
+  private lagMs = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly maxLagMs: number,
+    private readonly maxHeapRatio: number,
+    private readonly heapRatio: () => number = () => {
+      const h = getHeapStatistics();
+      return h.used_heap_size / h.heap_size_limit;
+    },
+  ) {
+    this.histogram = monitorEventLoopDelay({ resolution: 20 });
+    this.histogram.enable();
+    // Judge the last second only: one slow moment long ago must not shed forever.
+    this.timer = setInterval(() => {
+      this.lagMs = this.histogram.percentile(99) / 1e6;
+      this.histogram.reset();
+    }, 1000);
+    this.timer.unref();
+  }
+
+  /** Throws {@link ServiceUnavailableError} when overloaded. */
+  check(): void {
+    if (this.lagMs > this.maxLagMs) {
+      throw new ServiceUnavailableError(
+        `The gateway is overloaded (event loop delay ${Math.round(this.lagMs)} ms); retry shortly.`,
+        2,
+      );
+    }
+    if (this.heapRatio() > this.maxHeapRatio) {
+      throw new ServiceUnavailableError("The gateway is low on memory; retry shortly.", 5);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.histogram.disable();
+  }
+}
