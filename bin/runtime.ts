@@ -179,7 +179,13 @@ export class Runtime {
       audience: auth.audience,
       clockToleranceSecs: auth.clockToleranceSecs,
     };
-    if (auth.jwksUrl) return new JwtVerifier({ jwksUrl: auth.jwksUrl, ...common });
+    if (auth.jwksUrl) {
+      return new JwtVerifier({
+        jwksUrl: auth.jwksUrl,
+        jwksCooldownMs: auth.jwksCooldownMs,
+        ...common,
+      });
+    }
     return new JwtVerifier({ secret: this.infra.jwtSecret!, ...common });
   }
 

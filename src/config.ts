@@ -26,6 +26,7 @@ const EnvSchema = z.object({
   GATEWAY_JWT_SECRET: z
     .string()
     .optional()
+    .transform((v) => (v === "" ? undefined : v))
     .refine((v) => v === undefined || Buffer.byteLength(v) >= 32, {
       message: "must be at least 32 bytes (RFC 7518 §3.2: an HS256 key is at least 256 bits)",
     }),
@@ -33,6 +34,7 @@ const EnvSchema = z.object({
   GATEWAY_JWT_ISSUER: z.string().min(1).optional(),
   GATEWAY_JWT_AUDIENCE: z.string().min(1).optional(),
   GATEWAY_JWT_CLOCK_TOLERANCE_SECS: int(5),
+  GATEWAY_JWKS_COOLDOWN_MS: int(30_000),
   GATEWAY_REVOKED_JTIS_FILE: z.string().min(1).optional(),
   MAX_BODY_BYTES: int(512 * 1024, 1024),
   MAX_MESSAGES: int(500, 1),
@@ -96,6 +98,8 @@ export interface Config {
     readonly issuer: string | undefined;
     readonly audience: string | undefined;
     readonly clockToleranceSecs: number;
+    /** Least time between two JWKS fetches triggered by unknown key ids. */
+    readonly jwksCooldownMs: number;
     /** A file of revoked key ids (`jti`), one per line, reloaded while running. */
     readonly revokedJtisFile: string | undefined;
   };
@@ -193,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       issuer: e.GATEWAY_JWT_ISSUER,
       audience: e.GATEWAY_JWT_AUDIENCE,
       clockToleranceSecs: e.GATEWAY_JWT_CLOCK_TOLERANCE_SECS,
+      jwksCooldownMs: e.GATEWAY_JWKS_COOLDOWN_MS,
       revokedJtisFile: e.GATEWAY_REVOKED_JTIS_FILE,
     }),
     limits: Object.freeze({

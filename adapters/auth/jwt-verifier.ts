@@ -27,7 +27,8 @@ const ASYMMETRIC = [
 
 /** How tokens are checked: a shared HS256 secret, or a JWKS (RFC 8725 §3.1: explicit algorithms). */
 export type JwtVerifierOptions = (
-  { secret: string; jwksUrl?: undefined } | { jwksUrl: string; secret?: undefined }
+  | { secret: string; jwksUrl?: undefined }
+  | { jwksUrl: string; secret?: undefined; jwksCooldownMs?: number }
 ) & {
   issuer?: string | undefined;
   audience?: string | undefined;
@@ -48,7 +49,7 @@ export class JwtVerifier implements TokenVerifier {
     if (opts.jwksUrl) {
       this.key = createRemoteJWKSet(new URL(opts.jwksUrl), {
         cacheMaxAge: 10 * 60_000,
-        cooldownDuration: 30_000,
+        cooldownDuration: opts.jwksCooldownMs ?? 30_000,
         timeoutDuration: 5_000,
       });
       this.algorithms = ASYMMETRIC;

@@ -1,6 +1,18 @@
 import type pg from "pg";
 import type { OutboxMessage } from "../../src/ports.js";
 
+/**
+ * JSON for a jsonb column. Postgres cannot store U+0000 in jsonb; a model's output may carry
+ * one, and failing the whole answer for it would be worse than showing U+FFFD in its place.
+ */
+function jsonbText(value: unknown): string {
+  const text = JSON.stringify(value);
+  if (!text.includes("\\u0000")) return text;
+  return JSON.stringify(value, (_k, v: unknown) =>
+    typeof v === "string" ? v.replaceAll("\0", "\ufffd") : v,
+  );
+}
+
 /** The twelve column arrays of an outbox insert, in the order the SQL below unnests them. */
 export function outboxColumns(messages: OutboxMessage[]): unknown[] {
   const col = <T>(f: (m: OutboxMessage) => T) => messages.map(f);
@@ -12,7 +24,7 @@ export function outboxColumns(messages: OutboxMessage[]): unknown[] {
     col((m) => m.envelope.event_version),
     col((m) => m.subject),
     col((m) => m.envelope.tenant_id),
-    col((m) => JSON.stringify(m.envelope)),
+    col((m) => jsonbText(m.envelope)),
     col((m) => m.envelope.occurred_at),
     col((m) => m.traceId ?? null),
     col((m) => m.envelope.correlation_id),

@@ -47,6 +47,14 @@ export interface ChatServiceDeps {
   log: Log;
 }
 
+/** True if any string in `value` contains U+0000. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\0");
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsNul);
+  return false;
+}
+
 function firstIssueParam(error: z.ZodError): string | null {
   const path = error.issues[0]?.path;
   return path && path.length > 0 ? path.map(String).join(".") : null;
@@ -69,6 +77,14 @@ export class ChatService {
       );
     }
     const request = parsed.data;
+    // Postgres cannot store U+0000 in jsonb: refuse it here, clearly, instead of failing later.
+    if (containsNul(request)) {
+      throw new BadRequestError(
+        "The request contains a NUL character (U+0000), which is not supported.",
+        null,
+        "unsupported_character",
+      );
+    }
     if (request.n != null && request.n > 1) {
       throw new BadRequestError("Only n=1 is supported.", "n", "unsupported_value");
     }

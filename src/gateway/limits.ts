@@ -103,9 +103,11 @@ export class OverloadGuard {
 
   /** Throws {@link ServiceUnavailableError} when overloaded. */
   check(): void {
-    if (this.lagMs > this.maxLagMs) {
+    // The last full second, or the current one if it is already worse.
+    const lag = Math.max(this.lagMs, this.histogram.percentile(99) / 1e6);
+    if (lag > this.maxLagMs) {
       throw new ServiceUnavailableError(
-        `The gateway is overloaded (event loop delay ${Math.round(this.lagMs)} ms); retry shortly.`,
+        `The gateway is overloaded (event loop delay ${Math.round(lag)} ms); retry shortly.`,
         2,
       );
     }

@@ -207,4 +207,14 @@ describe("outbox relay", () => {
       await store.close();
     }
   });
+
+  it("stores a NUL character in an event (which jsonb cannot hold) as U+FFFD", async () => {
+    const [m] = commandMessages(subjects, "sea", "nul_event", 1);
+    m!.envelope.payload = { content: "a\0b", literal: "\\u0000 stays" };
+    await insertOutbox(pool, [m!]);
+    const r = await pool.query("SELECT payload->'payload' AS p FROM outbox_events WHERE id = $1", [
+      m!.envelope.event_id,
+    ]);
+    expect(r.rows[0].p).toEqual({ content: "a\ufffdb", literal: "\\u0000 stays" });
+  });
 });
