@@ -12,6 +12,7 @@ import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/stre
 import { NatsCancelBroadcast } from "../adapters/nats/cancel-broadcast.js";
 import { PgCancellationStore } from "../adapters/postgres/cancellation-store.js";
 import { PgInboxStore } from "../adapters/postgres/inbox-store.js";
+import { PgStreamDirectory } from "../adapters/postgres/stream-directory.js";
 import {
   ensureDatabase,
   loadMigrations,
@@ -148,6 +149,7 @@ export class Runtime {
       outbox: new PgOutboxWriter(this.pools, this.config.relay.dispatchGraceMs),
       dispatcher: this.dispatcher(this.log),
       results: new NatsResultFeed(this.nc, this.jsm, this.subjects),
+      streams: new PgStreamDirectory(this.relaxedPools),
       verifier: new CachingVerifier(this.verifier()),
       ...(this.config.auth.revokedJtisFile
         ? { revocations: new FileRevocationList(this.config.auth.revokedJtisFile, this.log) }

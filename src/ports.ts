@@ -181,3 +181,15 @@ export interface CancelBroadcast {
   /** Calls `onCancel` for each announcement; returns a function that stops listening. */
   listen(context: ContextName, onCancel: (streamId: string) => void): () => void;
 }
+
+/** A chat stream as a lookup finds it. */
+export interface StreamRecord {
+  context: ContextName;
+  model: string;
+  createdAt: Date;
+}
+
+/** Finds a tenant's chat streams (never another tenant's). */
+export interface StreamDirectory {
+  find(tenant: string, streamId: string): Promise<StreamRecord | null>;
+}

@@ -131,6 +131,7 @@ export async function provisionContextRole(
       `GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ${r};
        REVOKE INSERT, UPDATE ON schema_migrations FROM ${r}`,
     );
+    await provisionGatewayRole(client, db);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code !== "42501") throw err;
@@ -138,6 +139,33 @@ export async function provisionContextRole(
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/** The role the gateway connects as: it reaches both contexts' databases, but only this far. */
+export const GATEWAY_ROLE = "sea_gateway";
+
+/**
+ * The gateway's least privilege in a context database: insert commands into the outbox, mark
+ * the rows it dispatched itself as published, read what a stream lookup needs, read the schema
+ * version for readiness. Nothing of the inbox, nothing deleted.
+ */
+async function provisionGatewayRole(client: pg.Client, db: string): Promise<void> {
+  const r = pg.escapeIdentifier(GATEWAY_ROLE);
+  const exists = await client.query("SELECT 1 FROM pg_roles WHERE rolname = $1", [GATEWAY_ROLE]);
+  if (exists.rowCount === 0) {
+    await client.query(`CREATE ROLE ${r} LOGIN`).catch((err: { code?: string }) => {
+      if (err.code !== "42710" && err.code !== "23505") throw err;
+    });
+  }
+  await client.query(
+    `GRANT CONNECT ON DATABASE ${db} TO ${r};
+     GRANT INSERT ON outbox_events TO ${r};
+     GRANT UPDATE (published_at, publish_attempts, publish_error) ON outbox_events TO ${r};
+     GRANT SELECT (id, aggregate_type, aggregate_id, tenant_id, event_type, payload, occurred_at,
+                   published_at, publish_attempts)
+       ON outbox_events TO ${r};
+     GRANT SELECT ON schema_migrations TO ${r}`,
+  );
 }
 
 /** The schema version a database is at (0 when never migrated). */

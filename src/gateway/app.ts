@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import { isSubjectToken, type ModelList } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
 import {
@@ -12,7 +18,7 @@ import {
 import type { Principal, ReadinessCheck, RevocationList, TokenVerifier } from "../ports.js";
 import { OverloadGuard, RateLimiter, StreamCounter } from "./limits.js";
 import { authenticate } from "./auth.js";
-import { ChatService, type ChatServiceDeps } from "./chat-service.js";
+import { ChatService, type ChatRun, type ChatServiceDeps } from "./chat-service.js";
 import { collectRun, streamRun } from "./chat-responders.js";
 
 /** What the HTTP surface needs. */
@@ -139,6 +145,35 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       .send({ status: ready ? "ready" : "not_ready", checks: results });
   });
 
+  /** Streams a run as SSE; before the first byte, errors go to the error handler instead. */
+  async function respondWithStream(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    run: ChatRun,
+    skipThrough = 0,
+  ): Promise<void> {
+    const res = reply.raw;
+    let hijacked = false;
+    try {
+      await streamRun(run, res, {
+        keepAliveMs: deps.keepAliveMs ?? 15_000,
+        headers: { "x-stream-id": run.streamId, "x-request-id": req.id },
+        takeOver: () => {
+          hijacked = true;
+          reply.hijack();
+        },
+        skipThrough,
+      });
+    } catch (err) {
+      // Nothing written yet: the error handler answers with the real status.
+      if (!hijacked) throw err;
+      req.log.error({ err, stream_id: run.streamId }, "stream failed");
+      if (!res.writableEnded) res.end(`data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`);
+    } finally {
+      run.results.close();
+    }
+  }
+
   const visibleCapabilities = (p: Principal) =>
     deps.catalog.list().filter((c) => !p.models || p.models.includes(c.id));
 
@@ -159,6 +194,22 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
         owned_by: c.owned_by ?? c.context,
       })),
     }));
+
+    // Resume: the caller's stream again, skipping the first `after` deltas (one per chunk).
+    // Reading it does not own it: a resumed reader that leaves stops nothing.
+    v1.get<{ Params: { stream_id: string }; Querystring: { after?: string } }>(
+      "/v1/chat/completions/:stream_id/events",
+      async (req, reply) => {
+        const raw = req.query.after ?? req.headers["last-event-id"];
+        const after = Number(Array.isArray(raw) ? raw[0] : (raw ?? 0));
+        if (!Number.isInteger(after) || after < 0) {
+          throw new BadRequestError("'after' must be a non-negative integer.", "after");
+        }
+        const run = await chat.resume(req.principal!, req.params.stream_id, req.log);
+        reply.raw.on("close", () => run.results.close());
+        await respondWithStream(req, reply, run, after);
+      },
+    );
 
     v1.post("/v1/chat/completions", async (req, reply) => {
       const principal = req.principal!;
@@ -221,24 +272,7 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
           run.results.close();
         }
       }
-      let hijacked = false;
-      try {
-        await streamRun(run, res, {
-          keepAliveMs: deps.keepAliveMs ?? 15_000,
-          headers: { "x-stream-id": run.streamId, "x-request-id": req.id },
-          takeOver: () => {
-            hijacked = true;
-            reply.hijack();
-          },
-        });
-      } catch (err) {
-        // Nothing written yet: the error handler answers with the real status.
-        if (!hijacked) throw err;
-        req.log.error({ err, stream_id: run.streamId }, "stream failed");
-        if (!res.writableEnded) res.end(`data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`);
-      } finally {
-        run.results.close();
-      }
+      await respondWithStream(req, reply, run);
     });
   });
 

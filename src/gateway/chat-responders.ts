@@ -21,6 +21,8 @@ export interface SseOptions {
   headers: Record<string, string>;
   /** Takes the response over from the framework; called once, before the first byte. */
   takeOver(): void;
+  /** Deltas up to this seq were already delivered (a resume): skip them. */
+  skipThrough?: number;
 }
 
 /** Writes respecting backpressure; resolves false if the client has gone. */
@@ -75,7 +77,7 @@ export async function streamRun(
       let finished = false;
       for (const event of batch) {
         if (event.kind === "delta") {
-          out += sseData(fmt.deltaChunk(event.payload));
+          if (event.seq > (opts.skipThrough ?? 0)) out += sseData(fmt.deltaChunk(event.payload));
           continue;
         }
         if (event.kind === "completed") {

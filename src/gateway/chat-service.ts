@@ -10,7 +10,8 @@ import {
 import type { CapabilityCatalog } from "../catalog.js";
 import { BadRequestError, NotFoundError, ServiceUnavailableError } from "../errors.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
-import type { OutboxWriter, Principal, ResultFeed } from "../ports.js";
+import { isSubjectToken } from "../../contracts/index.js";
+import type { OutboxWriter, Principal, ResultFeed, StreamDirectory } from "../ports.js";
 import { buildCancelCommand, buildChatCommand } from "./chat-command.js";
 import { ResultStream } from "./result-stream.js";
 
@@ -44,6 +45,8 @@ export interface ChatServiceDeps {
   /** Publishes the command as soon as it is committed (the relay stays the safety net). */
   dispatcher?: ImmediateDispatcher | undefined;
   results: ResultFeed;
+  /** Finds a tenant's earlier streams (for resumes). */
+  streams?: StreamDirectory | undefined;
   log: Log;
 }
 
@@ -158,6 +161,35 @@ export class ChatService {
       tenant: principal.tenant,
       correlationId,
       commandId: command.envelope.event_id,
+    };
+  }
+
+  /**
+   * Reopens one of the caller's streams: everything stored, then live until its end. Another
+   * tenant's stream id, a malformed one and an unknown one all get the same 404.
+   */
+  async resume(principal: Principal, streamId: string, log: Log = this.deps.log): Promise<ChatRun> {
+    const record =
+      isSubjectToken(streamId) && this.deps.streams
+        ? await this.deps.streams.find(principal.tenant, streamId)
+        : null;
+    const capability = record ? this.deps.catalog.find(record.model) : undefined;
+    if (!record || !capability) {
+      throw new NotFoundError(`No stream '${streamId.slice(0, 100)}'.`, "stream_not_found");
+    }
+    const subject = this.deps.subjects.result(record.context, principal.tenant, streamId);
+    const results = await ResultStream.open(this.deps.results, record.context, subject, log, true);
+    return {
+      id: `chatcmpl-${streamId}`,
+      streamId,
+      created: Math.floor(record.createdAt.getTime() / 1000),
+      model: record.model,
+      capability,
+      request: { model: record.model, messages: [], stream: true },
+      results,
+      tenant: principal.tenant,
+      correlationId: streamId,
+      commandId: streamId,
     };
   }
 

@@ -31,16 +31,21 @@ export class ResultStream implements AsyncIterable<ChatResultEvent> {
     private readonly log: Log,
   ) {}
 
-  /** Subscribes and resolves once the server holds the interest. */
+  /**
+   * Subscribes to the request's results. `replayNow` also reads what is already stored (a
+   * resume); otherwise stored events are read only when a gap or a quiet spell calls for it.
+   */
   static async open(
     feed: ResultFeed,
     context: ContextName,
     subject: string,
     log: Log,
+    replayNow = false,
   ): Promise<ResultStream> {
     const stream = new ResultStream(feed, context, subject, log);
     stream.subscription = await feed.subscribe(subject, (m) => stream.accept(m.data));
-    stream.schedule();
+    if (replayNow) void stream.fill();
+    else stream.schedule();
     return stream;
   }
 

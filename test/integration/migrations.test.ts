@@ -6,6 +6,8 @@ import {
   migrate,
   provisionContextRole,
 } from "../../adapters/postgres/migrator.js";
+import { markOutboxPublished } from "../../adapters/postgres/outbox-sql.js";
+import { createPool } from "../../adapters/postgres/pool.js";
 import { createTestWorld, testLog } from "../helpers/env.js";
 
 const world = createTestWorld("migr");
@@ -27,10 +29,10 @@ describe("migrations", () => {
     const url = world.databaseUrls.sea;
     await Promise.all([ensureDatabase(url, testLog), ensureDatabase(url, testLog)]);
     const versions = await Promise.all([migrate(url, testLog), migrate(url, testLog)]);
-    expect(versions).toEqual([3, 3]);
-    expect(await migrate(url, testLog)).toBe(3);
+    expect(versions).toEqual([4, 4]);
+    expect(await migrate(url, testLog)).toBe(4);
     const applied = await query(url, "SELECT version FROM schema_migrations ORDER BY 1");
-    expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }]);
+    expect(applied.rows).toEqual([{ version: 1 }, { version: 2 }, { version: 3 }, { version: 4 }]);
     const tables = await query(
       url,
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
@@ -70,5 +72,36 @@ describe("migrations", () => {
     await expect(query(as("vibespro_app", "sea"), "SELECT 1")).rejects.toMatchObject({
       code: "42501",
     });
+  });
+
+  it("gives the gateway role only what it needs: insert commands, mark them, look streams up", async () => {
+    const url = new URL(world.databaseUrls.sea);
+    url.username = "sea_gateway";
+    const asGateway = url.toString();
+    const id = crypto.randomUUID();
+    await query(
+      asGateway,
+      `INSERT INTO outbox_events (id, aggregate_type, aggregate_id, event_type, event_version,
+         subject, tenant_id, payload) VALUES ($1, 'chat_stream', 's1', 'chat_completion', 1,
+         'sea.command.chat_completion.v1', 'acme', '{}')`,
+      [id],
+    );
+    const pool = createPool(asGateway);
+    await markOutboxPublished(pool, [id]); // what the immediate dispatcher runs
+    await pool.end();
+    const found = await query(
+      asGateway,
+      "SELECT payload, occurred_at FROM outbox_events WHERE aggregate_id = 's1' AND tenant_id = 'acme'",
+    );
+    expect(found.rowCount).toBe(1);
+    for (const sql of [
+      "SELECT * FROM inbox_messages",
+      "DELETE FROM outbox_events",
+      "UPDATE outbox_events SET subject = 'x'",
+      "SELECT subject, correlation_id FROM outbox_events",
+      "INSERT INTO inbox_messages (message_id, event_type) VALUES ('m', 'x')",
+    ]) {
+      await expect(query(asGateway, sql), sql).rejects.toMatchObject({ code: "42501" });
+    }
   });
 });
