@@ -10,7 +10,10 @@ import { CachingVerifier } from "../src/gateway/caching-verifier.js";
 const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
 const N = Number(process.env.BENCH_AUTH_ITERATIONS ?? 20_000);
 
-async function timeIt(name: string, fn: () => unknown | Promise<unknown>): Promise<[string, number]> {
+async function timeIt(
+  name: string,
+  fn: () => unknown | Promise<unknown>,
+): Promise<[string, number]> {
   for (let i = 0; i < 1000; i++) await fn();
   const start = process.hrtime.bigint();
   for (let i = 0; i < N; i++) await fn();
@@ -25,7 +28,9 @@ const cached = new CachingVerifier(new JwtVerifier({ secret: SECRET }));
 const revoked = new Set(Array.from({ length: 10_000 }, (_, i) => `jti-${i}`));
 
 const rows = [
-  await timeIt("baseline: parse the Authorization header", () => /^Bearer\s+(\S{1,8192})\s*$/i.exec(header)),
+  await timeIt("baseline: parse the Authorization header", () =>
+    /^Bearer\s+(\S{1,8192})\s*$/i.exec(header),
+  ),
   await timeIt("HS256 verify (jose), every request", () => verifier.verify(token)),
   await timeIt("HS256 verify, cached (what the gateway runs)", () => cached.verify(token)),
   await timeIt("revocation lookup (10 000 revoked ids)", () => revoked.has("not-revoked")),

@@ -36,12 +36,18 @@ export async function startNatsServer(opts: {
   storeDir: string;
   log: Log;
   binary?: string;
+  /** Extra arguments (e.g. `-c <config>`) and environment (variables the config names). */
+  extraArgs?: string[];
+  env?: Record<string, string>;
 }): Promise<NatsServerProcess> {
   await mkdir(opts.storeDir, { recursive: true });
   const child: ChildProcess = spawn(
     opts.binary ?? "nats-server",
-    ["-a", "127.0.0.1", "-p", String(opts.port), "-js", "-sd", opts.storeDir],
-    { stdio: ["ignore", "ignore", "pipe"] },
+    [
+      ...(opts.extraArgs ?? []),
+      ...["-a", "127.0.0.1", "-p", String(opts.port), "-js", "-sd", opts.storeDir],
+    ],
+    { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, ...opts.env } },
   );
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => {
