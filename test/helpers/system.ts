@@ -26,6 +26,8 @@ export interface TestSystem {
   app: FastifyInstance;
   baseURL: string;
   apiKey: string;
+  /** Rows in both contexts' outboxes (of one event type, if given). */
+  outboxCount(eventType?: string): Promise<number>;
   /** Starts an extra runtime (own NATS connection) running workers; returns it to stop. */
   startWorkers(handlers: HandlerRegistry, contexts?: ContextName[]): Promise<Runtime>;
   stop(): Promise<void>;
@@ -50,6 +52,17 @@ export async function startTestSystem(
     app,
     baseURL: `http://127.0.0.1:${port}/v1`,
     apiKey: await mintKey(TEST_SECRET, { tenant: "acme", ttlSecs: 3600 }),
+    async outboxCount(eventType) {
+      let n = 0;
+      for (const pool of Object.values(runtime.pools)) {
+        const r = await pool.query(
+          "SELECT count(*)::int AS n FROM outbox_events WHERE $1::text IS NULL OR event_type = $1",
+          [eventType ?? null],
+        );
+        n += r.rows[0].n as number;
+      }
+      return n;
+    },
     async startWorkers(handlers, contexts = ["sea", "vibespro"]) {
       const w = await Runtime.connect(config, infra, testLog, "test-worker");
       for (const ctx of contexts) await w.startWorker(ctx, handlers);

@@ -3,10 +3,8 @@ import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { generateKeyPair, SignJWT } from "jose";
-import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintKey } from "../../adapters/auth/jwt-verifier.js";
-import { createPool } from "../../adapters/postgres/pool.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
 import { runCli } from "../helpers/cli.js";
@@ -15,13 +13,6 @@ import { JwksServer } from "../helpers/jwks-server.js";
 import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
 
 const now = () => Math.floor(Date.now() / 1000);
-
-async function outboxRows(pools: pg.Pool[]): Promise<number> {
-  let n = 0;
-  for (const p of pools)
-    n += (await p.query("SELECT count(*)::int AS n FROM outbox_events")).rows[0].n;
-  return n;
-}
 
 function chat(baseURL: string, token: string, model = "sea") {
   return fetch(`${baseURL}/chat/completions`, {
@@ -34,7 +25,6 @@ function chat(baseURL: string, token: string, model = "sea") {
 describe("HS256 keys", () => {
   const world = createTestWorld("authhs");
   let system: TestSystem;
-  let pools: pg.Pool[];
   let revokedFile: string;
 
   beforeAll(async () => {
@@ -45,17 +35,15 @@ describe("HS256 keys", () => {
       { GATEWAY_REVOKED_JTIS_FILE: revokedFile },
     );
     await system.startWorkers(new HandlerRegistry().register(echoHandler()));
-    pools = [createPool(world.databaseUrls.sea), createPool(world.databaseUrls.vibespro)];
   });
 
   afterAll(async () => {
     await system?.stop();
-    await Promise.all(pools.map((p) => p.end()));
     await world.cleanup();
   });
 
   it("refuses a tampered payload and a tenant that could widen a subject, writing nothing", async () => {
-    const before = await outboxRows(pools);
+    const before = await system.outboxCount();
     const good = await mintKey(TEST_SECRET, { tenant: "acme", ttlSecs: 600 });
     const [h, p, sig] = good.split(".");
     const claims = JSON.parse(Buffer.from(p!, "base64url").toString());
@@ -73,7 +61,7 @@ describe("HS256 keys", () => {
       .setProtectedHeader({ alg: "HS384" })
       .sign(secret);
     expect((await chat(system.baseURL, hs384)).status).toBe(401);
-    expect(await outboxRows(pools)).toBe(before);
+    expect(await system.outboxCount()).toBe(before);
   });
 
   it("refuses a revoked key within a second of the list changing, without a restart", async () => {

@@ -1,7 +1,5 @@
 import fc from "fast-check";
-import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPool } from "../../adapters/postgres/pool.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
 import { createTestWorld } from "../helpers/env.js";
@@ -9,32 +7,17 @@ import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system
 
 const world = createTestWorld("fuzz");
 let system: TestSystem;
-let pools: pg.Pool[];
 const RUNS = Number(process.env.FUZZ_RUNS ?? 600);
 
 beforeAll(async () => {
   system = await startTestSystem(world, testCatalog(), { REQUEST_DEADLINE_MS: "5000" });
   await system.startWorkers(new HandlerRegistry().register(echoHandler()));
-  pools = [createPool(world.databaseUrls.sea), createPool(world.databaseUrls.vibespro)];
 });
 
 afterAll(async () => {
   await system?.stop();
-  await Promise.all(pools.map((p) => p.end()));
   await world.cleanup();
 });
-
-async function commands(): Promise<number> {
-  let n = 0;
-  for (const p of pools) {
-    n += (
-      await p.query(
-        "SELECT count(*)::int AS n FROM outbox_events WHERE event_type = 'chat_completion'",
-      )
-    ).rows[0].n;
-  }
-  return n;
-}
 
 const hostileString = fc.oneof(
   fc.string(),
@@ -134,7 +117,7 @@ describe("property-based fuzzing of chat requests and headers", () => {
     let ok = 0;
     let runs = 0;
     const statuses = new Map<number, number>();
-    const before = await commands();
+    const before = await system.outboxCount("chat_completion");
     await fc.assert(
       fc.asyncProperty(chatBody, headers, async (body, h) => {
         runs++;
@@ -157,7 +140,7 @@ describe("property-based fuzzing of chat requests and headers", () => {
       { numRuns: RUNS },
     );
     // Exactly one command per accepted request, none for the rest.
-    expect(await commands()).toBe(before + ok);
+    expect(await system.outboxCount("chat_completion")).toBe(before + ok);
     const live = await fetch(system.baseURL.replace(/\/v1$/, "/health/live"));
     expect(live.status).toBe(200);
     console.log(`fuzz: ${runs} requests, statuses ${JSON.stringify(Object.fromEntries(statuses))}`);

@@ -1,13 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { connect, type JetStreamManager, type NatsConnection } from "nats";
 import { SignJWT, UnsecuredJWT } from "jose";
-import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subjectSpace, type ChatResultEvent, type SubjectSpace } from "../../contracts/index.js";
 import { JetStreamPublisher } from "../../adapters/nats/publisher.js";
 import { NatsResultFeed } from "../../adapters/nats/result-feed.js";
 import { provisionStreams } from "../../adapters/nats/streams.js";
-import { createPool } from "../../adapters/postgres/pool.js";
 import { ResultStream } from "../../src/gateway/result-stream.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
@@ -21,7 +19,6 @@ let system: TestSystem;
 let nc: NatsConnection;
 let jsm: JetStreamManager;
 let subjects: SubjectSpace;
-let pools: pg.Pool[];
 
 const chatBody = (extra: Record<string, unknown> = {}) =>
   JSON.stringify({ model: "sea", messages: [{ role: "user", content: "hi there" }], ...extra });
@@ -30,15 +27,6 @@ async function post(body: string, auth: string | null = `Bearer ${system.apiKey}
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (auth !== null) headers.authorization = auth;
   return fetch(`${system.baseURL}/chat/completions`, { method: "POST", headers, body });
-}
-
-async function outboxRows(): Promise<number> {
-  const counts = await Promise.all(
-    pools.map(
-      async (p) => (await p.query("SELECT count(*)::int AS n FROM outbox_events")).rows[0].n,
-    ),
-  );
-  return counts.reduce((a, b) => a + b, 0);
 }
 
 beforeAll(async () => {
@@ -53,13 +41,11 @@ beforeAll(async () => {
   subjects = subjectSpace(world.namespace);
   nc = await connect({ servers: SYSTEM.nats });
   jsm = await nc.jetstreamManager();
-  pools = [createPool(world.databaseUrls.sea), createPool(world.databaseUrls.vibespro)];
 });
 
 afterAll(async () => {
   await system?.stop();
   await nc?.close();
-  await Promise.all(pools.map((p) => p.end()));
   await world.cleanup();
 });
 
@@ -81,7 +67,7 @@ describe("gateway HTTP", () => {
   });
 
   it("refuses missing and forged keys with 401 and writes nothing", async () => {
-    const before = await outboxRows();
+    const before = await system.outboxCount();
     const now = Math.floor(Date.now() / 1000);
     const secret = new TextEncoder().encode(TEST_SECRET);
     const sign = (claims: Record<string, unknown>, key = secret) =>
@@ -101,7 +87,7 @@ describe("gateway HTTP", () => {
       expect(r.status, String(auth)).toBe(401);
       expect(await r.json()).toMatchObject({ error: { code: "invalid_api_key" } });
     }
-    expect(await outboxRows()).toBe(before);
+    expect(await system.outboxCount()).toBe(before);
   });
 
   it.each([
@@ -116,12 +102,12 @@ describe("gateway HTTP", () => {
     ["an unknown model", chatBody({ model: "gpt-nope" }), 404],
     ["a body over the limit", chatBody({ pad: "x".repeat(600 * 1024) }), 413],
   ])("answers %s with %i and writes nothing", async (_what, body, status) => {
-    const before = await outboxRows();
+    const before = await system.outboxCount();
     const r = await post(body);
     expect(r.status).toBe(status);
     const json = (await r.json()) as { error: { message: string } };
     expect(json.error.message).toBeTruthy();
-    expect(await outboxRows()).toBe(before);
+    expect(await system.outboxCount()).toBe(before);
   });
 
   it("sends keep-alive comments while the capability is quiet, with anti-buffering headers", async () => {

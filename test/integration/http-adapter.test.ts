@@ -4,6 +4,7 @@ import { contextHandlers } from "../../bin/handlers.js";
 import { createTestWorld } from "../helpers/env.js";
 import { MockHandlerService } from "../helpers/mock-handler-service.js";
 import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
+import { sseContent } from "../helpers/sse.js";
 import { zedProblems } from "../helpers/zed-checker.js";
 
 const world = createTestWorld("http");
@@ -64,15 +65,7 @@ describe("the http handler (handler contract) against a real HTTP service", () =
       });
       const sse = await r.text();
       expect(zedProblems(sse)).toEqual([]);
-      const text = sse
-        .split("\n\n")
-        .filter((b) => b.startsWith("data: {"))
-        .map(
-          (b) =>
-            (JSON.parse(b.slice(6)) as OpenAI.ChatCompletionChunk).choices[0]?.delta.content ?? "",
-        )
-        .join("");
-      expect(text).toBe(`from ${mode}`);
+      expect(sseContent(sse)).toBe(`from ${mode}`);
     },
   );
 

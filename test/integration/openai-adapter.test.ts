@@ -4,6 +4,7 @@ import { contextHandlers } from "../../bin/handlers.js";
 import { createTestWorld, eventually } from "../helpers/env.js";
 import { MockUpstream } from "../helpers/mock-upstream.js";
 import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
+import { sseChunks } from "../helpers/sse.js";
 import { zedProblems } from "../helpers/zed-checker.js";
 
 const world = createTestWorld("oai");
@@ -141,10 +142,7 @@ describe("the openai handler against an OpenAI-compatible upstream", () => {
       messages: [{ role: "user", content: "weather?" }],
     });
     expect(zedProblems(sse)).toEqual([]);
-    const chunks = sse
-      .split("\n\n")
-      .filter((b) => b.startsWith("data: {"))
-      .map((b) => JSON.parse(b.slice(6)) as OpenAI.ChatCompletionChunk);
+    const chunks = sseChunks(sse);
     const frags = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
     expect(frags.map((f) => f.index)).toEqual([0, 0, 1, 0]);
     expect(
@@ -162,14 +160,8 @@ describe("the openai handler against an OpenAI-compatible upstream", () => {
       messages: [{ role: "user", content: "?" }],
     });
     expect(zedProblems(sse)).toEqual([]);
-    const reasoning = sse
-      .split("\n\n")
-      .filter((b) => b.startsWith("data: {"))
-      .map(
-        (b) =>
-          (JSON.parse(b.slice(6)) as { choices: { delta?: { reasoning_content?: string } }[] })
-            .choices[0]?.delta?.reasoning_content ?? "",
-      )
+    const reasoning = sseChunks(sse)
+      .map((c) => (c.choices[0]?.delta as { reasoning_content?: string })?.reasoning_content ?? "")
       .join("");
     expect(reasoning).toBe("Let me think.");
   });

@@ -5,6 +5,7 @@ import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
 import { createTestWorld, TEST_SECRET } from "../helpers/env.js";
 import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
+import { sseContent } from "../helpers/sse.js";
 import { zedProblems } from "../helpers/zed-checker.js";
 
 const world = createTestWorld("tenancy");
@@ -18,17 +19,6 @@ const events = (key: string, id: string, query = "") =>
   fetch(`${system.baseURL}/chat/completions/${id}/events${query}`, {
     headers: { authorization: `Bearer ${key}` },
   });
-
-const contentOf = (sse: string) =>
-  sse
-    .split("\n\n")
-    .filter((b) => b.startsWith("data: {"))
-    .map(
-      (b) =>
-        (JSON.parse(b.slice(6)) as { choices: { delta?: { content?: string } }[] }).choices[0]
-          ?.delta?.content ?? "",
-    )
-    .join("");
 
 beforeAll(async () => {
   system = await startTestSystem(world, testCatalog());
@@ -53,10 +43,10 @@ describe("streams belong to their tenant", () => {
   it("lets the owner read the stream again, whole or after the chunks it has", async () => {
     const whole = await (await events(keyA, streamId)).text();
     expect(zedProblems(whole)).toEqual([]);
-    expect(contentOf(whole)).toBe(TEXT);
+    expect(sseContent(whole)).toBe(TEXT);
     expect(whole.endsWith("data: [DONE]\n\n")).toBe(true);
     const rest = await (await events(keyA, streamId, "?after=2")).text();
-    expect(contentOf(rest)).toBe("three four five");
+    expect(sseContent(rest)).toBe("three four five");
   });
 
   it("gives another tenant the same 404 as an id that does not exist", async () => {
