@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { createServer } from "node:http";
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
@@ -104,8 +105,17 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       return typeof given === "string" && isSubjectToken(given) ? given : randomUUID();
     },
     logController: new LogController({ requestIdLogLabel: "correlation_id" }),
-    // Slow senders: the whole request (headers and body) must arrive within this time.
-    requestTimeout: limits.receiveTimeoutMs,
+    // Slow senders: the whole request (headers and body) must arrive within this time; Node
+    // checks every `connectionsCheckingInterval`, so check often enough for the limit to hold.
+    serverFactory: (handler) =>
+      createServer(
+        {
+          requestTimeout: limits.receiveTimeoutMs,
+          headersTimeout: Math.min(limits.receiveTimeoutMs, 60_000),
+          connectionsCheckingInterval: Math.min(1_000, limits.receiveTimeoutMs),
+        },
+        handler,
+      ),
   });
   const overload = new OverloadGuard(limits.shedEventLoopDelayMs, limits.shedHeapRatio);
   app.addHook("onClose", async () => overload.close());

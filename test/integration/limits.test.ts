@@ -1,3 +1,5 @@
+import { once } from "node:events";
+import { connect } from "node:net";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintKey } from "../../adapters/auth/jwt-verifier.js";
@@ -24,6 +26,7 @@ beforeAll(async () => {
       MAX_PROMPT_CHARS: "1000",
       REQUEST_DEADLINE_MS: "1500",
       SHED_EVENT_LOOP_DELAY_MS: "300",
+      REQUEST_RECEIVE_TIMEOUT_MS: "800",
     },
   );
   await system.startWorkers(
@@ -121,6 +124,25 @@ describe("limits", () => {
     expect(text).toContain('"content":"a "');
     expect(text).toContain('"code":"deadline_exceeded"');
     expect(text).not.toContain("[DONE]");
+  });
+
+  it("drops a slow sender once the request has taken too long to arrive (408)", async () => {
+    const url = new URL(system.baseURL);
+    const socket = connect(Number(url.port), url.hostname);
+    await once(socket, "connect");
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${system.apiKey}\r\n` +
+        "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{",
+    );
+    let answer = "";
+    socket.on("data", (d: Buffer) => (answer += d.toString()));
+    const started = Date.now();
+    // Trickle one byte at a time, never finishing the body.
+    const trickle = setInterval(() => socket.writable && socket.write(" "), 100);
+    await once(socket, "close");
+    clearInterval(trickle);
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it("sheds load with 503 and retry-after while the event loop lags, then recovers", async () => {
