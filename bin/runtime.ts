@@ -49,6 +49,7 @@ interface Stoppable {
 export class Runtime {
   readonly subjects: SubjectSpace;
   private readonly stoppables: Stoppable[] = [];
+  private readonly dispatchers: ImmediateDispatcher[] = [];
   private readonly shutdown = new AbortController();
 
   private constructor(
@@ -202,11 +203,13 @@ export class Runtime {
 
   /** Publishes committed outbox rows at once; marks go through the relaxed pools. */
   private dispatcher(log: Log): ImmediateDispatcher {
-    return new ImmediateDispatcher(
+    const d = new ImmediateDispatcher(
       new JetStreamPublisher(this.js),
       new PgOutboxWriter(this.relaxedPools),
       log,
     );
+    this.dispatchers.push(d);
+    return d;
   }
 
   /** Starts one context's outbox relay. */
@@ -285,6 +288,7 @@ export class Runtime {
         .catch((err: unknown) => this.log.warn({ err, part: s.name }, "stop failed"));
     }
     clearTimeout(abortTimer);
+    await Promise.all(this.dispatchers.map((d) => d.close()));
     await this.nc.drain().catch(() => undefined);
     const pools = [...Object.values(this.pools), ...Object.values(this.relaxedPools)];
     await Promise.all(pools.map((p) => p.end().catch(() => undefined)));

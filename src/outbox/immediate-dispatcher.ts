@@ -17,7 +17,8 @@ const MARK_DELAY_MS = 100;
  */
 export class ImmediateDispatcher {
   private readonly pendingMarks = new Map<ContextName, string[]>();
-  private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private closed = false;
 
   constructor(
     private readonly publisher: StreamPublisher,
@@ -46,18 +47,26 @@ export class ImmediateDispatcher {
     }
   }
 
+  /** Writes the marks gathered so far; later ones are left to the relay. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.flush();
+  }
+
   private markLater(context: ContextName, id: string): void {
+    if (this.closed) return;
     const ids = this.pendingMarks.get(context) ?? [];
     ids.push(id);
     this.pendingMarks.set(context, ids);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
+    if (this.flushTimer) return;
     // One UPDATE for every mark gathered in a short window: marks are off the hot path.
-    setTimeout(() => void this.flush(), MARK_DELAY_MS).unref();
+    this.flushTimer = setTimeout(() => void this.flush(), MARK_DELAY_MS);
+    this.flushTimer.unref();
   }
 
   private async flush(): Promise<void> {
-    this.flushScheduled = false;
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
     const batches = [...this.pendingMarks];
     this.pendingMarks.clear();
     await Promise.all(
