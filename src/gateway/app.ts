@@ -9,16 +9,10 @@ import Fastify, {
 } from "fastify";
 import { isSubjectToken, type ModelList } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
-import {
-  BadRequestError,
-  DeadlineExceededError,
-  NotFoundError,
-  PayloadTooLargeError,
-  toOpenAIError,
-} from "../errors.js";
+import { BadRequestError, DeadlineExceededError, NotFoundError, toOpenAIError } from "../errors.js";
 import type { Principal, ReadinessCheck, RevocationList, TokenVerifier } from "../ports.js";
-import { OverloadGuard, RateLimiter, StreamCounter } from "./limits.js";
-import { authenticate } from "./auth.js";
+import { assertPromptWithinLimits, OverloadGuard, RateLimiter, StreamCounter } from "./limits.js";
+import { assertModelAccess, authenticate } from "./auth.js";
 import { ChatService, type ChatRun, type ChatServiceDeps } from "./chat-service.js";
 import { collectRun, streamRun } from "./chat-responders.js";
 
@@ -57,16 +51,6 @@ const DEFAULT_LIMITS: GatewayLimits = {
   shedEventLoopDelayMs: 500,
   shedHeapRatio: 0.92,
 };
-
-/** The characters of every message's text (the part a prompt-size limit is about). */
-function promptChars(messages: { content?: unknown }[]): number {
-  let n = 0;
-  for (const m of messages) {
-    if (typeof m.content === "string") n += m.content.length;
-    else if (Array.isArray(m.content)) n += JSON.stringify(m.content).length;
-  }
-  return n;
-}
 
 /** The key a per-key limit counts against. */
 const limitKey = (p: Principal) => p.keyId ?? `tenant:${p.tenant}`;
@@ -224,28 +208,8 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     v1.post("/v1/chat/completions", async (req, reply) => {
       const principal = req.principal!;
       const input = chat.parse(req.body);
-      if (principal.models && !principal.models.includes(input.capability.id)) {
-        // The same answer as for a model that does not exist.
-        throw new NotFoundError(
-          `The model '${input.capability.id}' does not exist or you do not have access to it.`,
-          "model_not_found",
-          "model",
-        );
-      }
-      const messages = input.request.messages;
-      if (messages.length > limits.maxMessages) {
-        throw new BadRequestError(
-          `Too many messages: ${messages.length} (at most ${limits.maxMessages}).`,
-          "messages",
-          "too_many_messages",
-        );
-      }
-      if (promptChars(messages) > limits.maxPromptChars) {
-        throw new PayloadTooLargeError(
-          `The prompt is too large (at most ${limits.maxPromptChars} characters).`,
-          "messages",
-        );
-      }
+      assertModelAccess(principal, input.capability.id);
+      assertPromptWithinLimits(input.request.messages, limits);
       const release = streams.acquire(
         limitKey(principal),
         principal.limits?.maxStreams ?? limits.defaultMaxStreams,

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { AuthenticationError } from "../errors.js";
+import { AuthenticationError, NotFoundError } from "../errors.js";
 import type { Principal, RevocationList, TokenVerifier } from "../ports.js";
 
 declare module "fastify" {
@@ -32,4 +32,15 @@ export async function authenticate(
     throw new AuthenticationError();
   }
   return principal;
+}
+
+/** A key limited to some models gets the same 404 for the others as for a missing model. */
+export function assertModelAccess(principal: Principal, modelId: string): void {
+  if (principal.models && !principal.models.includes(modelId)) {
+    throw new NotFoundError(
+      `The model '${modelId}' does not exist or you do not have access to it.`,
+      "model_not_found",
+      "model",
+    );
+  }
 }

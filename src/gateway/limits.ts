@@ -1,5 +1,10 @@
 import { getHeapStatistics } from "node:v8";
-import { GatewayError, ServiceUnavailableError } from "../errors.js";
+import {
+  BadRequestError,
+  GatewayError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+} from "../errors.js";
 
 /** 429 with `retry-after`: a per-key limit was reached. */
 export class RateLimitedError extends GatewayError {
@@ -128,3 +133,33 @@ export class OverloadGuard {
 }
 
 const SAMPLE_MS = 50;
+
+/** The characters of every message's text (what a prompt-size limit is about). */
+function promptChars(messages: readonly { content?: unknown }[]): number {
+  let n = 0;
+  for (const m of messages) {
+    if (typeof m.content === "string") n += m.content.length;
+    else if (Array.isArray(m.content)) n += JSON.stringify(m.content).length;
+  }
+  return n;
+}
+
+/** Refuses too many messages (400) or too large a prompt (413). */
+export function assertPromptWithinLimits(
+  messages: readonly { content?: unknown }[],
+  limits: { maxMessages: number; maxPromptChars: number },
+): void {
+  if (messages.length > limits.maxMessages) {
+    throw new BadRequestError(
+      `Too many messages: ${messages.length} (at most ${limits.maxMessages}).`,
+      "messages",
+      "too_many_messages",
+    );
+  }
+  if (promptChars(messages) > limits.maxPromptChars) {
+    throw new PayloadTooLargeError(
+      `The prompt is too large (at most ${limits.maxPromptChars} characters).`,
+      "messages",
+    );
+  }
+}

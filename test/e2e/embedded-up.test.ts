@@ -2,6 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import OpenAI from "openai";
+import { zedCheckedFetch } from "../helpers/zed-fetch.js";
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnCli, stopChild, waitReady } from "../helpers/cli.js";
 import { freePort } from "../helpers/outbox.js";
@@ -32,6 +33,7 @@ describe("`sea-gateway up` with nothing configured", () => {
     expect(key).toBeTruthy();
 
     const client = new OpenAI({
+      fetch: zedCheckedFetch,
       baseURL: `http://127.0.0.1:${port}/v1`,
       apiKey: key!,
       maxRetries: 0,

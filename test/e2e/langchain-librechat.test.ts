@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
 import { createTestWorld } from "../helpers/env.js";
+import { zedCheckedFetch } from "../helpers/zed-fetch.js";
 import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
 
 const world = createTestWorld("lc");
@@ -24,6 +25,7 @@ function libreChatClient(streaming: boolean): ChatOpenAI {
     modelKwargs: { user: "lc-user-1" },
     configuration: {
       baseURL: system.baseURL,
+      fetch: zedCheckedFetch,
       defaultHeaders: { "X-User-Id": "lc-user-1", "X-Conversation-Id": "conv-77" },
     },
   });

@@ -1,5 +1,6 @@
 import type { ChildProcess } from "node:child_process";
 import OpenAI from "openai";
+import { sdkClient } from "../helpers/zed-fetch.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestWorld } from "../helpers/env.js";
 import { runCli, spawnCli, stopChild, waitReady } from "../helpers/cli.js";
@@ -18,7 +19,7 @@ beforeAll(async () => {
   await waitReady(`http://127.0.0.1:${port}/health/ready`, child);
   const keys = await runCli(["keys", "create", "--tenant", "acme", "--ttl", "1h"], world.env);
   expect(keys.code).toBe(0);
-  client = new OpenAI({ baseURL, apiKey: keys.stdout.trim(), maxRetries: 0 });
+  client = sdkClient(baseURL, keys.stdout.trim());
 });
 
 afterAll(async () => {
@@ -91,7 +92,7 @@ describe("end to end through `sea-gateway up` with the openai SDK", () => {
 
   it("answers errors as the SDK's typed errors", async () => {
     const msg = [{ role: "user" as const, content: "hi" }];
-    const bad = new OpenAI({ baseURL, apiKey: "not-a-key", maxRetries: 0 });
+    const bad = sdkClient(baseURL, "not-a-key");
     await expect(
       bad.chat.completions.create({ model: "sea", messages: msg }),
     ).rejects.toBeInstanceOf(OpenAI.AuthenticationError);

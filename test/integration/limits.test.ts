@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { connect } from "node:net";
 import OpenAI from "openai";
+import { sdkClient } from "../helpers/zed-fetch.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintKey } from "../../adapters/auth/jwt-verifier.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
@@ -76,7 +77,7 @@ describe("limits", () => {
     const limited = await post(key, body());
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    const sdk = new OpenAI({ baseURL: system.baseURL, apiKey: key, maxRetries: 0 });
+    const sdk = sdkClient(system.baseURL, key);
     await expect(sdk.models.list()).rejects.toBeInstanceOf(OpenAI.RateLimitError);
   });
 

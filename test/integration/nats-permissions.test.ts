@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type { AddressInfo } from "node:net";
-import OpenAI from "openai";
+import { sdkClient } from "../helpers/zed-fetch.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintKey } from "../../adapters/auth/jwt-verifier.js";
 import { startNatsServer, type NatsServerProcess } from "../../adapters/embedded/nats-server.js";
@@ -83,11 +83,10 @@ describe("examples/nats-permissions.conf", () => {
   it.each(["sea", "vibespro"])(
     "is enough for gateway, relay and %s worker users to serve a stream",
     async (model) => {
-      const client = new OpenAI({
+      const client = sdkClient(
         baseURL,
-        apiKey: await mintKey(TEST_SECRET, { tenant: "acme", ttlSecs: 600 }),
-        maxRetries: 0,
-      });
+        await mintKey(TEST_SECRET, { tenant: "acme", ttlSecs: 600 }),
+      );
       const stream = await client.chat.completions.create({
         model,
         stream: true,

@@ -1,4 +1,5 @@
 import OpenAI from "openai";
+import { sdkClient } from "../helpers/zed-fetch.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { contextHandlers } from "../../bin/handlers.js";
 import { createTestWorld, eventually } from "../helpers/env.js";
@@ -36,7 +37,7 @@ beforeAll(async () => {
   );
   system = await startTestSystem(world, catalog, env);
   await system.startWorkers(contextHandlers(world.config(env), "sea"), ["sea"]);
-  client = new OpenAI({ baseURL: system.baseURL, apiKey: system.apiKey, maxRetries: 0 });
+  client = sdkClient(system.baseURL, system.apiKey);
 });
 
 afterAll(async () => {

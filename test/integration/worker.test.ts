@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { connect, headers, type NatsConnection, type JetStreamManager } from "nats";
 import OpenAI from "openai";
+import { sdkClient } from "../helpers/zed-fetch.js";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subjectSpace, type SubjectSpace } from "../../contracts/index.js";
@@ -91,7 +92,7 @@ async function complete(model: string, text: string) {
 
 beforeAll(async () => {
   system = await startTestSystem(world, catalog, ENV);
-  client = new OpenAI({ baseURL: system.baseURL, apiKey: system.apiKey, maxRetries: 0 });
+  client = sdkClient(system.baseURL, system.apiKey);
   subjects = subjectSpace(world.namespace);
   nc = await connect({ servers: SYSTEM.nats });
   jsm = await nc.jetstreamManager();
