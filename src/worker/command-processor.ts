@@ -28,6 +28,7 @@ import {
   type HandlerContext,
   type HandlerRegistry,
 } from "./handler.js";
+import { DeltaEmitter } from "./delta-emitter.js";
 import { resultEnvelope, type ResultOrigin } from "./result-events.js";
 
 /** Settings and ports of one context's command processing. */
@@ -54,6 +55,39 @@ const encode = (v: unknown) => encoder.encode(JSON.stringify(v));
 /** The client of the stream left; its work was stopped. */
 class StreamCancelledError extends Error {
   override name = "StreamCancelledError";
+}
+
+/**
+ * Failures that settle a command for good, as the client will see them (data, not code):
+ * no redelivery, no dead letter. Anything else is poison or transient.
+ */
+function finalFailure(err: unknown): ChatFailedPayload["error"] | null {
+  if (err instanceof CapabilityError) return err.failure;
+  if (err instanceof StreamCancelledError) {
+    return {
+      message: `Cancelled: ${err.message}.`,
+      type: "cancelled",
+      code: "cancelled",
+      status: 499,
+    };
+  }
+  if (err instanceof AlreadyProcessedError) {
+    // The handler finished this message in an attempt whose outcome was never recorded here
+    // (a crash between its 200 and the inbox commit). Its answer is gone; the client still
+    // waits, so it is told rather than left hanging.
+    return {
+      message: "The handler had already processed this request; its answer cannot be sent again.",
+      type: "conflict",
+      code: "already_processed",
+      status: 409,
+    };
+  }
+  return null;
+}
+
+/** The inbox key of a delivery; one without `Nats-Msg-Id` is keyed by subject and event id. */
+function messageKey(cmd: DeliveredCommand, decoded: Decoded | null): string {
+  return cmd.messageId ?? `nomsgid:${cmd.subject}:${decoded?.envelope.event_id ?? "?"}`;
 }
 
 /** A decoded command with everything needed to answer its client. */
@@ -208,58 +242,14 @@ export class CommandProcessor {
     log: Log,
   ): Promise<void> {
     const messageId = cmd.messageId!;
-    if (err instanceof AlreadyProcessedError) {
-      // The handler finished this message in an attempt whose outcome was never recorded here
-      // (a crash between its 200 and the inbox commit). Its answer is gone, but the client
-      // still waits: tell it, rather than leave it hanging.
-      log.info("handler reports the message already processed");
-      const outbox = decoded.origin
-        ? [
-            this.resultMessage(
-              decoded.origin,
-              resultEnvelope(decoded.origin, "failed", nextSeq, {
-                error: {
-                  message:
-                    "The handler had already processed this request; its answer cannot be sent again.",
-                  type: "conflict",
-                  code: "already_processed",
-                  status: 409,
-                },
-              }),
-            ),
-          ]
-        : [];
-      await this.closeInbox(messageId, decoded.envelope.event_type, outbox);
-      return cmd.ack();
-    }
     if (err instanceof PoisonMessageError) {
       return this.deadLetter(cmd, err.message, decoded, log, nextSeq);
     }
-    if (err instanceof StreamCancelledError && decoded.origin) {
-      log.info({ reason: err.message }, "handler stopped: stream cancelled");
-      const failed = resultEnvelope(decoded.origin, "failed", nextSeq, {
-        error: {
-          message: `Cancelled: ${err.message}.`,
-          type: "cancelled",
-          code: "cancelled",
-          status: 499,
-        },
-      });
-      await this.closeInbox(messageId, decoded.envelope.event_type, [
-        this.resultMessage(decoded.origin, failed),
-      ]);
-      return cmd.ack();
-    }
-    if (err instanceof CapabilityError && decoded.origin) {
-      log.warn({ status: err.failure.status, reason: err.message }, "capability failed");
-      const failed = resultEnvelope(decoded.origin, "failed", nextSeq, { error: err.failure });
-      await this.closeInbox(
-        messageId,
-        decoded.envelope.event_type,
-        [this.resultMessage(decoded.origin, failed)],
-        err.message,
-      );
-      return cmd.ack();
+    const final = finalFailure(err);
+    if (final) {
+      // The outcome is settled: tell the waiting client, close the inbox row, ack.
+      log.info({ status: final.status, reason: final.message }, "command ended with a failure");
+      return this.closeWithFailure(cmd, decoded, nextSeq, final);
     }
     const reason = err instanceof Error ? err.message : String(err);
     if (this.deps.shutdown.aborted) {
@@ -296,7 +286,7 @@ export class CommandProcessor {
   ): Promise<void> {
     const { publisher, subjects, context } = this.deps;
     log.error({ reason, delivery_count: cmd.deliveryCount }, "dead-lettering command");
-    const dlqId = cmd.messageId ?? `nomsgid:${cmd.subject}:${decoded?.envelope.event_id ?? "?"}`;
+    const dlqId = messageKey(cmd, decoded);
     await publisher.publish(
       subjects.dlq(context),
       encode({
@@ -314,21 +304,42 @@ export class CommandProcessor {
         tenantId: decoded?.envelope.tenant_id ?? "unknown",
       },
     );
-    const failed: ChatFailedPayload = {
-      error: {
+    await this.closeWithFailure(
+      cmd,
+      decoded,
+      seq,
+      {
         message: `The request could not be processed: ${reason}`,
         type: "server_error",
         code: "handler_failed",
         status: 502,
       },
-    };
-    const outbox = decoded?.origin
-      ? [this.resultMessage(decoded.origin, resultEnvelope(decoded.origin, "failed", seq, failed))]
+      reason,
+    );
+  }
+
+  /**
+   * Closes the inbox row with a `failed` result event for the waiting client (when the command
+   * names one), then acks. The event is written only by the call that closes the row, so a
+   * redelivered message never answers its client twice.
+   */
+  private async closeWithFailure(
+    cmd: DeliveredCommand,
+    decoded: Decoded | null,
+    seq: number,
+    error: ChatFailedPayload["error"],
+    reason: string = error.message,
+  ): Promise<void> {
+    const origin = decoded?.origin;
+    const outbox = origin
+      ? [this.resultMessage(origin, resultEnvelope(origin, "failed", seq, { error }))]
       : [];
-    // complete() writes the failed event only if it is the one to close the inbox row, so a
-    // redelivered poison message does not answer its client twice.
-    const eventType = decoded?.envelope.event_type ?? "unknown";
-    await this.closeInbox(cmd.messageId ?? `nomsgid:${dlqId}`, eventType, outbox, reason);
+    await this.closeInbox(
+      messageKey(cmd, decoded),
+      decoded?.envelope.event_type ?? "unknown",
+      outbox,
+      reason,
+    );
     await cmd.ack();
   }
 
@@ -389,48 +400,5 @@ export class CommandProcessor {
     }, every);
     timer.unref();
     return timer;
-  }
-}
-
-/**
- * Publishes deltas straight to JetStream with message id `<stream_id>:<seq>`. Publishes are
- * pipelined on one connection (order kept) and awaited together by {@link flush}; a failed
- * publish fails the attempt, so the command is redelivered rather than leaving a hole.
- */
-class DeltaEmitter {
-  nextSeq = 1;
-  private readonly inFlight: Promise<void>[] = [];
-  private readonly subject: string;
-
-  constructor(
-    private readonly deps: CommandProcessorDeps,
-    private readonly origin: ResultOrigin,
-  ) {
-    this.subject = deps.subjects.result(deps.context, origin.tenant, origin.streamId);
-  }
-
-  emit(delta: Parameters<HandlerContext["emit"]>[0]): Promise<void> {
-    const seq = this.nextSeq++;
-    const env = resultEnvelope(this.origin, "delta", seq, delta);
-    const p = this.deps.publisher.publish(
-      this.subject,
-      encode(env),
-      `${this.origin.streamId}:${seq}`,
-      {
-        correlationId: this.origin.correlationId,
-        causationId: this.origin.causationId,
-        tenantId: this.origin.tenant,
-      },
-    );
-    // Observed here so an early failure is not an unhandled rejection; flush() reports it.
-    p.catch(() => undefined);
-    this.inFlight.push(p);
-    if (this.inFlight.length >= 256) return this.flush();
-    return Promise.resolve();
-  }
-
-  async flush(): Promise<void> {
-    const pending = this.inFlight.splice(0);
-    await Promise.all(pending);
   }
 }

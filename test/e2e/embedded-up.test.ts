@@ -25,7 +25,9 @@ describe("`sea-gateway up` with nothing configured", () => {
       LOG_LEVEL: "warn",
     });
     let stdout = "";
+    let stderr = "";
     child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4000)));
     cleanups.push(() => stopChild(child));
     await waitReady(`http://127.0.0.1:${port}/health/ready`, child, 120_000);
     const key = /SEA_API_KEY=(\S+)/.exec(stdout)?.[1];
@@ -45,7 +47,7 @@ describe("`sea-gateway up` with nothing configured", () => {
     });
     let got = "";
     for await (const chunk of stream) got += chunk.choices[0]?.delta.content ?? "";
-    expect(got).toBe("hello from a fresh machine");
-    expect(await stopChild(child)).toBe(0);
+    expect(got, stderr).toBe("hello from a fresh machine");
+    expect(await stopChild(child), stderr).toBe(0);
   }, 180_000);
 });
