@@ -33,6 +33,36 @@ describe("end to end through `sea-gateway up` with the openai SDK", () => {
     expect(keys.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
   });
 
+  it("keys create puts the model allow-list and per-key limits in the key", async () => {
+    const r = await runCli(
+      [
+        "keys",
+        "create",
+        "--tenant",
+        "acme",
+        "--models",
+        "sea, vibespro",
+        "--rpm",
+        "5",
+        "--max-streams",
+        "2",
+        "--ttl",
+        "2h",
+      ],
+      world.env,
+    );
+    const claims = JSON.parse(Buffer.from(r.stdout.trim().split(".")[1]!, "base64url").toString());
+    expect(claims).toMatchObject({
+      tenant: "acme",
+      models: ["sea", "vibespro"],
+      rpm: 5,
+      max_streams: 2,
+    });
+    expect(claims.exp - claims.iat).toBe(7200);
+    const bad = await runCli(["keys", "create", "--tenant", "acme", "--rpm", "0"], world.env);
+    expect(bad.code).toBe(2);
+  });
+
   it("lists both contexts' chat capabilities", async () => {
     const ids = [];
     for await (const m of client.models.list()) ids.push(m.id);
