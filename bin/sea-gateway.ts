@@ -141,6 +141,10 @@ async function serve(role: Role, config: Config, log: Log, args: string[]): Prom
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
+  if (command === "help" || command === "--help" || command === "-h") {
+    out(USAGE);
+    return;
+  }
   const config = loadConfig();
   const log: Log = pino({
     level: command === "keys" ? "warn" : config.logLevel,
