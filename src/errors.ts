@@ -52,6 +52,17 @@ export class NotFoundError extends GatewayError {
   }
 }
 
+/** 404 for a model id that does not exist or that the caller's key may not use: the same answer. */
+export class ModelNotFoundError extends NotFoundError {
+  constructor(modelId: string) {
+    super(
+      `The model '${modelId}' does not exist or you do not have access to it.`,
+      "model_not_found",
+      "model",
+    );
+  }
+}
+
 export class ServiceUnavailableError extends GatewayError {
   constructor(message: string, retryAfterSecs = 1, cause?: unknown) {
     super(message, {

@@ -76,7 +76,7 @@ export interface RawResult {
 
 /** A live subscription to one result subject. */
 export interface ResultSubscription {
-  /** Called for each message received live. Set before any message can arrive. */
+  /** Stops the subscription. */
   close(): void;
 }
 

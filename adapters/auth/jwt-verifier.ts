@@ -67,6 +67,7 @@ export class JwtVerifier implements TokenVerifier {
       ...(this.opts.issuer ? { issuer: this.opts.issuer } : {}),
       ...(this.opts.audience ? { audience: this.opts.audience } : {}),
     };
+    // Two calls only because jose's overloads take a key or a key getter, not the union.
     const { payload } =
       this.key instanceof Uint8Array
         ? await jwtVerify(token, this.key, options)

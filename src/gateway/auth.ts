@@ -1,5 +1,5 @@
 import type { FastifyRequest } from "fastify";
-import { AuthenticationError, NotFoundError } from "../errors.js";
+import { AuthenticationError, ModelNotFoundError } from "../errors.js";
 import type { Principal, RevocationList, TokenVerifier } from "../ports.js";
 
 declare module "fastify" {
@@ -36,11 +36,6 @@ export async function authenticate(
 
 /** A key limited to some models gets the same 404 for the others as for a missing model. */
 export function assertModelAccess(principal: Principal, modelId: string): void {
-  if (principal.models && !principal.models.includes(modelId)) {
-    throw new NotFoundError(
-      `The model '${modelId}' does not exist or you do not have access to it.`,
-      "model_not_found",
-      "model",
-    );
-  }
+  if (principal.models && !principal.models.includes(modelId))
+    throw new ModelNotFoundError(modelId);
 }

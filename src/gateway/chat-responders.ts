@@ -59,16 +59,21 @@ export async function streamRun(
     res.writeHead(200, { ...SSE_HEADERS, ...opts.headers });
     return sseData(fmt.chunk({ role: "assistant", content: "" }));
   };
+  // One self-re-arming timer; writes only move `lastWriteAt` (no timer churn per batch).
+  let lastWriteAt = Date.now();
   let idle: NodeJS.Timeout | null = null;
-  const armKeepAlive = () => {
-    if (idle) clearTimeout(idle);
+  const armKeepAlive = (delay: number) => {
     idle = setTimeout(() => {
+      const quietFor = Date.now() - lastWriteAt;
       if (res.destroyed) return;
-      res.write(open() + ": keep-alive\n\n");
-      armKeepAlive();
-    }, opts.keepAliveMs);
+      if (quietFor >= opts.keepAliveMs) {
+        res.write(open() + ": keep-alive\n\n");
+        lastWriteAt = Date.now();
+        armKeepAlive(opts.keepAliveMs);
+      } else armKeepAlive(opts.keepAliveMs - quietFor);
+    }, delay);
   };
-  armKeepAlive();
+  armKeepAlive(opts.keepAliveMs);
   try {
     for await (const first of run.results) {
       const batch: ChatResultEvent[] = [first, ...run.results.takeQueued()];
@@ -95,7 +100,7 @@ export async function streamRun(
         if (!res.destroyed) res.end(out);
         return;
       }
-      armKeepAlive();
+      lastWriteAt = Date.now();
       if (!(await write(res, out))) return;
     }
     if (started && !res.writableEnded) res.end();

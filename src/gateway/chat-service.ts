@@ -3,15 +3,26 @@ import type { Log } from "../log.js";
 import { z } from "zod";
 import {
   ChatCompletionRequestSchema,
+  isSubjectToken,
   type Capability,
   type ChatCompletionRequest,
   type SubjectSpace,
 } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
-import { BadRequestError, NotFoundError, ServiceUnavailableError } from "../errors.js";
+import {
+  BadRequestError,
+  ModelNotFoundError,
+  NotFoundError,
+  ServiceUnavailableError,
+} from "../errors.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
-import { isSubjectToken } from "../../contracts/index.js";
-import type { OutboxWriter, Principal, ResultFeed, StreamDirectory } from "../ports.js";
+import type {
+  OutboxMessage,
+  OutboxWriter,
+  Principal,
+  ResultFeed,
+  StreamDirectory,
+} from "../ports.js";
 import { buildCancelCommand, buildChatCommand } from "./chat-command.js";
 import { ResultStream } from "./result-stream.js";
 
@@ -92,13 +103,7 @@ export class ChatService {
       throw new BadRequestError("Only n=1 is supported.", "n", "unsupported_value");
     }
     const capability = this.deps.catalog.find(request.model);
-    if (!capability) {
-      throw new NotFoundError(
-        `The model '${request.model}' does not exist or you do not have access to it.`,
-        "model_not_found",
-        "model",
-      );
-    }
+    if (!capability) throw new ModelNotFoundError(request.model);
     return { request, capability };
   }
 
@@ -112,7 +117,7 @@ export class ChatService {
   ): Promise<ChatRun> {
     const { request, capability } = input;
     const streamId = randomUUID();
-    const { subjects, outbox } = this.deps;
+    const { subjects } = this.deps;
     const subject = subjects.result(capability.context, principal.tenant, streamId);
     let results: ResultStream;
     try {
@@ -130,7 +135,7 @@ export class ChatService {
       conversationId: origin.conversationId,
     });
     try {
-      await outbox.enqueue(capability.context, [command]);
+      await this.write(capability, command);
     } catch (err) {
       results.close();
       throw new ServiceUnavailableError(
@@ -139,7 +144,6 @@ export class ChatService {
         err,
       );
     }
-    this.deps.dispatcher?.dispatch(capability.context, [command]);
     log.info(
       {
         stream_id: streamId,
@@ -210,11 +214,16 @@ export class ChatService {
       reason,
     });
     try {
-      await this.deps.outbox.enqueue(run.capability.context, [command]);
-      this.deps.dispatcher?.dispatch(run.capability.context, [command]);
+      await this.write(run.capability, command);
       log.info({ stream_id: run.streamId, reason }, "cancel command written");
     } catch (err) {
       log.error({ err, stream_id: run.streamId }, "could not write the cancel command");
     }
+  }
+
+  /** Writes a command through the owning context's outbox, then publishes it at once. */
+  private async write(capability: Capability, command: OutboxMessage): Promise<void> {
+    await this.deps.outbox.enqueue(capability.context, [command]);
+    this.deps.dispatcher?.dispatch(capability.context, [command]);
   }
 }

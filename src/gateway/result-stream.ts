@@ -20,7 +20,10 @@ export class ResultStream implements AsyncIterable<ChatResultEvent> {
   private readonly queue = new AsyncQueue<ChatResultEvent>();
   private readonly sequencer = new ResultSequencer();
   private subscription: ResultSubscription | null = null;
-  private gapTimer: NodeJS.Timeout | null = null;
+  /** The one timer: a gap fill (short) or an idle check (long). */
+  private timer: NodeJS.Timeout | null = null;
+  private timerIsShort = false;
+  private lastEventAt = Date.now();
   private filling = false;
   private closed = false;
 
@@ -74,7 +77,7 @@ export class ResultStream implements AsyncIterable<ChatResultEvent> {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    if (this.gapTimer) clearTimeout(this.gapTimer);
+    if (this.timer) clearTimeout(this.timer);
     this.subscription?.close();
     this.queue.end();
   }
@@ -95,25 +98,30 @@ export class ResultStream implements AsyncIterable<ChatResultEvent> {
       this.close();
       return;
     }
-    if (events.length > 0 || (this.sequencer.hasGap && !this.gapTimerIsShort)) this.schedule();
+    if (events.length > 0) this.lastEventAt = Date.now();
+    // A newly known gap shortens the wait; events alone never touch the timer (no churn per
+    // delta on the hot path): the idle check re-arms itself while events keep coming.
+    if (this.sequencer.hasGap && !this.timerIsShort) this.schedule();
   }
 
-  private gapTimerIsShort = false;
-
-  /** (Re)arms the one timer: short while a gap is known, long while merely quiet. */
+  /** Arms the timer: short while a gap is known, else for the rest of the idle period. */
   private schedule(): void {
     if (this.closed || this.filling) return;
-    if (this.gapTimer) clearTimeout(this.gapTimer);
-    this.gapTimerIsShort = this.sequencer.hasGap;
-    this.gapTimer = setTimeout(
-      () => void this.fill(),
-      this.gapTimerIsShort ? GAP_FILL_DELAY_MS : IDLE_PROBE_MS,
-    );
-    this.gapTimer.unref();
+    if (this.timer) clearTimeout(this.timer);
+    this.timerIsShort = this.sequencer.hasGap;
+    const idleLeft = this.lastEventAt + IDLE_PROBE_MS - Date.now();
+    this.timer = setTimeout(() => this.onTimer(), this.timerIsShort ? GAP_FILL_DELAY_MS : idleLeft);
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    const quiet = Date.now() - this.lastEventAt >= IDLE_PROBE_MS;
+    if (this.sequencer.hasGap || quiet) void this.fill();
+    else this.schedule();
   }
 
   private async fill(): Promise<void> {
-    this.gapTimer = null;
     if (this.closed) return;
     this.filling = true;
     try {
@@ -128,6 +136,8 @@ export class ResultStream implements AsyncIterable<ChatResultEvent> {
     } finally {
       this.filling = false;
     }
+    // Checked just now: the next idle check is a full period away.
+    this.lastEventAt = Date.now();
     this.schedule();
   }
 }

@@ -179,9 +179,13 @@ export class CommandProcessor {
       running = handler.handle(payload.data, ctx);
       running.catch(() => undefined);
     }
+    const forget = () => {
+      // A duplicate delivery running here at the same time has its own entry: keep it.
+      if (this.running.get(origin.streamId) === superseded) this.running.delete(origin.streamId);
+    };
     const [claim, cancelled] = await claiming.catch(async (err: unknown) => {
       superseded.abort(err);
-      this.running.delete(origin.streamId);
+      forget();
       await running?.catch(() => undefined);
       throw err;
     });
@@ -189,7 +193,7 @@ export class CommandProcessor {
       superseded.abort(new StreamCancelledError("the client left before the work started"));
     }
     if (claim.status !== "claimed") {
-      this.running.delete(origin.streamId);
+      forget();
       superseded.abort(new Error(`inbox claim refused: ${claim.status}`));
       await running?.catch(() => undefined);
       await emitter.flush().catch(() => undefined);
@@ -202,6 +206,8 @@ export class CommandProcessor {
     }
     const heartbeat = this.heartbeat(cmd, messageId, clog);
     try {
+      // Cancelled before it started: never call the handler (a speculative run is aborted).
+      if (superseded.signal.aborted) throw superseded.signal.reason;
       const completed = await (running ?? handler.handle(payload.data, ctx));
       await emitter.flush();
       await this.closeInbox(messageId, envelope.event_type, [
@@ -216,7 +222,7 @@ export class CommandProcessor {
       await this.onHandlerError(cmd, cause, decoded.value, emitter.nextSeq, clog);
     } finally {
       clearInterval(heartbeat);
-      this.running.delete(origin.streamId);
+      forget();
     }
   }
 

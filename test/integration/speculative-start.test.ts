@@ -2,16 +2,12 @@ import { connect, type NatsConnection } from "nats";
 import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subjectSpace, type ChatCommandPayload, type Envelope } from "../../contracts/index.js";
-import { JetStreamPublisher } from "../../adapters/nats/publisher.js";
-import { NatsCancelBroadcast } from "../../adapters/nats/cancel-broadcast.js";
-import { PgCancellationStore } from "../../adapters/postgres/cancellation-store.js";
-import { PgInboxStore } from "../../adapters/postgres/inbox-store.js";
 import { createPool } from "../../adapters/postgres/pool.js";
 import { Runtime } from "../../bin/runtime.js";
 import type { DeliveredCommand } from "../../src/ports.js";
-import { CommandProcessor } from "../../src/worker/command-processor.js";
 import { HandlerRegistry, type ChatHandler } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
+import { testProcessor } from "../helpers/processor.js";
 import { createTestWorld, SYSTEM, testLog } from "../helpers/env.js";
 
 const world = createTestWorld("spec");
@@ -56,18 +52,12 @@ function command(handler: string): { id: string; streamId: string; data: Uint8Ar
 /** Two first deliveries of one command (published twice beyond the dedupe window). */
 async function deliverTwice(handler: ChatHandler) {
   const subjects = subjectSpace(world.namespace);
-  const processor = new CommandProcessor({
-    context: "sea",
-    subjects,
-    inbox: new PgInboxStore(pool),
-    publisher: new JetStreamPublisher(nc.jetstream()),
-    cancellations: new PgCancellationStore(pool),
-    broadcast: new NatsCancelBroadcast(nc, subjects),
+  const processor = testProcessor({
+    namespace: world.namespace,
+    pool,
+    nc: nc,
     handlers: new HandlerRegistry().register(handler),
     ackWaitMs: 10_000,
-    maxDeliver: 3,
-    log: testLog,
-    shutdown: new AbortController().signal,
   });
   const cmd = command(handler.name);
   const outcomes: string[] = [];

@@ -6,14 +6,10 @@ import type pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { subjectSpace, type SubjectSpace } from "../../contracts/index.js";
 import { JetStreamCommandSource } from "../../adapters/nats/command-source.js";
-import { JetStreamPublisher } from "../../adapters/nats/publisher.js";
-import { NatsCancelBroadcast } from "../../adapters/nats/cancel-broadcast.js";
-import { PgCancellationStore } from "../../adapters/postgres/cancellation-store.js";
-import { PgInboxStore } from "../../adapters/postgres/inbox-store.js";
 import { createPool } from "../../adapters/postgres/pool.js";
-import { CommandProcessor } from "../../src/worker/command-processor.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
+import { testProcessor } from "../helpers/processor.js";
 import { createTestWorld, eventually, SYSTEM, testLog } from "../helpers/env.js";
 import {
   countingHandler,
@@ -111,18 +107,12 @@ describe("worker ack rules", () => {
     // A worker whose first ack is lost: it commits, then "crashes" before acking, so
     // JetStream redelivers after ACK_WAIT_SECS.
     const wnc = await connect({ servers: SYSTEM.nats });
-    const processor = new CommandProcessor({
-      context: "sea",
-      subjects,
-      inbox: new PgInboxStore(pool),
-      publisher: new JetStreamPublisher(wnc.jetstream()),
-      cancellations: new PgCancellationStore(pool),
-      broadcast: new NatsCancelBroadcast(wnc, subjects),
+    const processor = testProcessor({
+      namespace: world.namespace,
+      pool,
+      nc: wnc,
       handlers: handlers(),
       ackWaitMs: 2_000,
-      maxDeliver: 3,
-      log: testLog,
-      shutdown: new AbortController().signal,
     });
     const source = new JetStreamCommandSource(
       wnc.jetstream(),
