@@ -10,6 +10,7 @@ import { JetStreamPublisher } from "../adapters/nats/publisher.js";
 import { NatsResultFeed } from "../adapters/nats/result-feed.js";
 import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/streams.js";
 import { NatsCancelBroadcast } from "../adapters/nats/cancel-broadcast.js";
+import { NatsStreamPresence } from "../adapters/nats/stream-presence.js";
 import { PgCancellationStore } from "../adapters/postgres/cancellation-store.js";
 import { PgInboxStore } from "../adapters/postgres/inbox-store.js";
 import { PgStreamDirectory } from "../adapters/postgres/stream-directory.js";
@@ -151,6 +152,8 @@ export class Runtime {
       dispatcher: this.dispatcher(this.log),
       results: new NatsResultFeed(this.nc, this.jsm, this.subjects),
       streams: new PgStreamDirectory(this.relaxedPools),
+      presence: new NatsStreamPresence(this.nc, this.subjects),
+      cancelGraceMs: this.config.streamCancelGraceMs,
       verifier: new CachingVerifier(this.verifier()),
       ...(this.config.auth.revokedJtisFile
         ? { revocations: new FileRevocationList(this.config.auth.revokedJtisFile, this.log) }

@@ -23,6 +23,20 @@ export const ChatParamsSchema = z.object({
 });
 export type ChatParams = z.infer<typeof ChatParamsSchema>;
 
+/**
+ * How the gateway delivers a command's results: not read by handlers, kept with the command so
+ * that any gateway instance can serve the stream later (status, resume, retries).
+ */
+export const ChatDeliverySchema = z.object({
+  /** Runs without a connected reader; a disconnect never cancels it. */
+  background: z.boolean().optional(),
+  /** The client asked for the usage chunk (`stream_options.include_usage`). */
+  include_usage: z.boolean().optional(),
+  /** SHA-256 of the request, to refuse an idempotency key reused with another body. */
+  request_hash: z.string().optional(),
+});
+export type ChatDelivery = z.infer<typeof ChatDeliverySchema>;
+
 /** Payload of `<context>.command.chat_completion.v1`. */
 export const ChatCommandPayloadSchema = z.object({
   stream_id: z.string().min(1),
@@ -33,6 +47,7 @@ export const ChatCommandPayloadSchema = z.object({
   params: ChatParamsSchema,
   user: z.string().optional(),
   conversation_id: z.string().optional(),
+  delivery: ChatDeliverySchema.optional(),
 });
 export type ChatCommandPayload = z.infer<typeof ChatCommandPayloadSchema>;
 

@@ -4,3 +4,4 @@ export * from "./openai.js";
 export * from "./chat.js";
 export * from "./catalog.js";
 export * from "./handler.js";
+export * from "./streams.js";

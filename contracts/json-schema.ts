@@ -14,6 +14,7 @@ import {
   HandlerResultEventSchema,
 } from "./handler.js";
 import { ChatCompletionRequestSchema } from "./openai.js";
+import { WsClientMessageSchema } from "./streams.js";
 
 /** Every wire shape other languages validate, by file name under `contracts/schema/`. */
 export const EXPORTED_SCHEMAS: Record<string, z.ZodType> = {
@@ -29,6 +30,7 @@ export const EXPORTED_SCHEMAS: Record<string, z.ZodType> = {
   "handler-result-event.json": HandlerResultEventSchema,
   "capability-catalog.json": CatalogSchema,
   "chat-completion-request.json": ChatCompletionRequestSchema,
+  "ws-client-message.json": WsClientMessageSchema,
 };
 
 /** The JSON Schema text of one exported schema (stable, for committing and diffing). */

@@ -59,6 +59,11 @@ export const ChatCompletionRequestSchema = z.object({
   parallel_tool_calls: z.boolean().nullish(),
   prompt_cache_key: z.string().nullish(),
   reasoning_effort: z.string().nullish(),
+  /** Answer `202` at once and run without a connected reader; read it later by stream id. */
+  background: z.boolean().nullish(),
+  /** OpenAI's stored-completions flag: every answer is stored here anyway (accepted, ignored). */
+  store: z.boolean().nullish(),
+  metadata: z.record(z.string(), z.string().max(512)).nullish(),
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 

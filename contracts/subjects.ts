@@ -63,6 +63,8 @@ export interface SubjectSpace {
   /** Core (unstored) broadcast telling every worker of a context to stop one stream. */
   cancelBroadcast(ctx: ContextName, tenant: string, streamId: string): string;
   cancelBroadcastFilter(ctx: ContextName): string;
+  /** Core request subject answered by the gateway instances that have a reader on a stream. */
+  streamPresence(tenant: string, streamId: string): string;
   /** The durable consumer name shared by a context's competing workers. */
   workerDurable(ctx: ContextName): string;
 }
@@ -96,6 +98,9 @@ export function subjectSpace(namespace = "", dlqTemplate = DEFAULT_DLQ_SUBJECT):
       `${p}${ctx}.control.chat_cancel.v1.${assertSubjectToken("tenant", tenant)}.` +
       assertSubjectToken("stream_id", streamId),
     cancelBroadcastFilter: (ctx) => `${p}${ctx}.control.chat_cancel.v1.>`,
+    streamPresence: (tenant, streamId) =>
+      `${p}gateway.control.stream_presence.v1.${assertSubjectToken("tenant", tenant)}.` +
+      assertSubjectToken("stream_id", streamId),
     workerDurable: (ctx) => `${streamPrefix.toLowerCase()}${ctx}_workers`,
   };
 }

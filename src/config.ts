@@ -66,6 +66,7 @@ const EnvSchema = z.object({
     ),
   ECHO_DELAY_MS: int(0),
   SSE_KEEPALIVE_MS: int(15_000, 100),
+  STREAM_CANCEL_GRACE_MS: int(0),
   NATS_NAMESPACE: z.string().regex(SUBJECT_TOKEN).optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   RELAY_BATCH_SIZE: int(100, 1),
@@ -129,6 +130,8 @@ export interface Config {
   readonly echoDelayMs: number;
   /** Idle interval between SSE keep-alive comments. */
   readonly keepAliveMs: number;
+  /** How long a plain stream whose last reader left keeps running for a resume (0 = none). */
+  readonly streamCancelGraceMs: number;
   readonly namespace: string;
   readonly dataDir: string;
   readonly relay: {
@@ -222,6 +225,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dlqSubject: e.DLQ_SUBJECT,
     echoDelayMs: e.ECHO_DELAY_MS,
     keepAliveMs: e.SSE_KEEPALIVE_MS,
+    streamCancelGraceMs: e.STREAM_CANCEL_GRACE_MS,
     namespace: e.NATS_NAMESPACE ?? "",
     dataDir: e.DATA_DIR,
     relay: Object.freeze({

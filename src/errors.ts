@@ -160,3 +160,48 @@ export class PayloadTooLargeError extends GatewayError {
     });
   }
 }
+
+/** 404 for a stream that does not exist or belongs to another tenant: the same answer. */
+export class StreamNotFoundError extends NotFoundError {
+  constructor(streamId: string) {
+    super(`No stream '${streamId.slice(0, 100)}'.`, "stream_not_found");
+  }
+}
+
+/** 422: an idempotency key (or chosen stream id) was used before with a different request. */
+export class IdempotencyMismatchError extends GatewayError {
+  constructor() {
+    super(
+      "This idempotency key was already used with a different request; use a new key for a new request.",
+      { status: 422, type: "invalid_request_error", code: "idempotency_key_reused" },
+    );
+  }
+}
+
+/** The stream was answered by a second attempt that differs from what this reader was sent. */
+export class StreamInterruptedError extends GatewayError {
+  constructor(streamId: string) {
+    super(
+      "The answer was interrupted (the worker producing it failed) and was generated again " +
+        `differently; read the complete answer with GET /v1/chat/completions/${streamId} ` +
+        `or replay it from the start with GET /v1/chat/completions/${streamId}/events.`,
+      { status: 502, type: "server_error", code: "stream_interrupted" },
+    );
+  }
+}
+
+/** The gateway is stopping: the stream goes on; the client can resume it elsewhere. */
+export class GatewayStoppingError extends GatewayError {
+  constructor(streamId: string) {
+    super(
+      "The gateway is shutting down; the answer goes on: resume it with " +
+        `GET /v1/chat/completions/${streamId}/events (send Last-Event-ID).`,
+      {
+        status: 503,
+        type: "service_unavailable",
+        code: "gateway_stopping",
+        headers: { "retry-after": "1" },
+      },
+    );
+  }
+}

@@ -1,4 +1,4 @@
-import type { ContextName, Envelope } from "../contracts/index.js";
+import type { ChatDelivery, ChatResultEvent, ContextName, Envelope } from "../contracts/index.js";
 
 /**
  * Ports: the interfaces the gateway, relay and worker depend on. Implementations live in
@@ -22,7 +22,11 @@ export interface OutboxMessage {
 
 /** Writes commands into the owning context's outbox, all in one transaction. */
 export interface OutboxWriter {
-  enqueue(context: ContextName, messages: OutboxMessage[]): Promise<void>;
+  /**
+   * Inserts the messages; one whose id is already there is left as it is (a retried request
+   * with the same idempotency key). Returns the ids actually inserted.
+   */
+  enqueue(context: ContextName, messages: OutboxMessage[]): Promise<string[]>;
 }
 
 /** Records rows published outside the relay (immediate dispatch). */
@@ -80,6 +84,13 @@ export interface ResultSubscription {
   close(): void;
 }
 
+/** Stored messages read from a cursor, and the cursor to read from next time. */
+export interface StoredResults {
+  messages: RawResult[];
+  /** The stream sequence after the last message returned (pass it back as `fromSeq`). */
+  nextSeq: number;
+}
+
 /** Live results and their replay from the stream. */
 export interface ResultFeed {
   /**
@@ -87,8 +98,16 @@ export interface ResultFeed {
    * are ordered after the subscription; anything missed is recovered through {@link replay}.
    */
   subscribe(subject: string, onMessage: (msg: RawResult) => void): Promise<ResultSubscription>;
-  /** Every stored message on `subject` in stream order (fills gaps and serves resumes). */
-  replay(context: ContextName, subject: string): Promise<RawResult[]>;
+  /**
+   * The stored messages on `subject` in stream order, from stream sequence `fromSeq` on (fills
+   * gaps and serves resumes without re-reading what was read before).
+   */
+  replay(context: ContextName, subject: string, fromSeq?: number): Promise<StoredResults>;
+  /**
+   * Calls `listener` after the connection to the bus came back: live messages may have been
+   * lost meanwhile. Returns a function that stops listening.
+   */
+  onReconnect(listener: () => void): () => void;
 }
 
 /** A command delivered to a worker by its pull consumer. */
@@ -139,6 +158,11 @@ export interface InboxStore {
     outbox: OutboxMessage[],
     error?: string,
   ): Promise<boolean>;
+  /**
+   * Like {@link complete}, but only for a message no worker holds (not received yet, or its
+   * lease has run out): a cancelled command that has not started is closed before it can.
+   */
+  closeUnstarted(messageId: string, eventType: string, outbox: OutboxMessage[]): Promise<boolean>;
 }
 
 /** A verified caller. */
@@ -169,27 +193,46 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
-/** Cancelled streams, recorded in the context's database. */
+/** Cancelled streams, recorded in the context's database (a stream id is a tenant's). */
 export interface CancellationStore {
-  markCancelled(streamId: string, reason: string): Promise<void>;
-  isCancelled(streamId: string): Promise<boolean>;
+  markCancelled(tenant: string, streamId: string, reason: string): Promise<void>;
+  isCancelled(tenant: string, streamId: string): Promise<boolean>;
 }
 
 /** Tells every worker of a context, live, that a stream was cancelled. */
 export interface CancelBroadcast {
   announce(context: ContextName, tenant: string, streamId: string): void;
   /** Calls `onCancel` for each announcement; returns a function that stops listening. */
-  listen(context: ContextName, onCancel: (streamId: string) => void): () => void;
+  listen(context: ContextName, onCancel: (tenant: string, streamId: string) => void): () => void;
 }
 
-/** A chat stream as a lookup finds it. */
+/** A chat stream as a lookup finds it: its command, and its outcome once there is one. */
 export interface StreamRecord {
   context: ContextName;
   model: string;
   createdAt: Date;
+  /** The chat command's id. */
+  commandId: string;
+  correlationId: string;
+  delivery: ChatDelivery;
+  /** A cancel command was written for it. */
+  cancelRequested: boolean;
+  /** The terminal result event, once the command has ended. */
+  terminal: Extract<ChatResultEvent, { kind: "completed" | "failed" }> | null;
 }
 
 /** Finds a tenant's chat streams (never another tenant's). */
 export interface StreamDirectory {
   find(tenant: string, streamId: string): Promise<StreamRecord | null>;
+}
+
+/**
+ * Which gateway instances have a reader on a stream. A stream whose last reader left is
+ * cancelled only if no other instance has one (a client may resume on another instance).
+ */
+export interface StreamPresence {
+  /** Declares a reader on the stream here, until the returned function is called. */
+  hold(tenant: string, streamId: string): () => void;
+  /** True if another instance holds the stream (answers at once when none does). */
+  isHeldElsewhere(tenant: string, streamId: string): Promise<boolean>;
 }

@@ -5,7 +5,7 @@ import {
   type HandlerRequest,
   type HandlerResultEvent,
 } from "../../contracts/index.js";
-import { AnswerAccumulator } from "../../src/worker/answer-accumulator.js";
+import { AnswerAccumulator } from "../../src/answer-accumulator.js";
 import {
   AlreadyProcessedError,
   CapabilityError,

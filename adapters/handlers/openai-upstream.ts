@@ -3,7 +3,7 @@ import type {
   ChatCompletedPayload,
   FinishReason,
 } from "../../contracts/index.js";
-import { AnswerAccumulator } from "../../src/worker/answer-accumulator.js";
+import { AnswerAccumulator } from "../../src/answer-accumulator.js";
 import {
   CapabilityError,
   type ChatHandler,

@@ -17,11 +17,11 @@ export class NatsCancelBroadcast implements CancelBroadcast {
     this.nc.publish(this.subjects.cancelBroadcast(context, tenant, streamId));
   }
 
-  listen(context: ContextName, onCancel: (streamId: string) => void): () => void {
+  listen(context: ContextName, onCancel: (tenant: string, streamId: string) => void): () => void {
     const sub = this.nc.subscribe(this.subjects.cancelBroadcastFilter(context), {
       callback: (_err, msg) => {
-        const streamId = msg.subject.split(".").at(-1);
-        if (streamId) onCancel(streamId);
+        const [tenant, streamId] = msg.subject.split(".").slice(-2);
+        if (tenant && streamId) onCancel(tenant, streamId);
       },
     });
     return () => sub.unsubscribe();

@@ -1,6 +1,6 @@
-import type { JetStreamManager, NatsConnection, StoredMsg } from "nats";
+import { Events, type JetStreamManager, type NatsConnection, type StoredMsg } from "nats";
 import type { ContextName, SubjectSpace } from "../../contracts/index.js";
-import type { RawResult, ResultFeed, ResultSubscription } from "../../src/ports.js";
+import type { RawResult, ResultFeed, ResultSubscription, StoredResults } from "../../src/ports.js";
 
 /** Direct get, present on nats.js v2's manager though missing from its interface type. */
 interface DirectGet {
@@ -11,14 +11,24 @@ interface DirectGet {
 
 /**
  * Live results over a core subscription on the request's own subject (no JetStream consumer per
- * request); replay through direct get on the context's event stream (no consumer at all).
+ * request); replay through direct get on the context's event stream (no consumer at all), from
+ * a cursor so a later read starts where the last one ended.
  */
 export class NatsResultFeed implements ResultFeed {
+  private readonly reconnectListeners = new Set<() => void>();
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly subjects: SubjectSpace,
-  ) {}
+  ) {
+    void (async () => {
+      for await (const s of nc.status()) {
+        if (s.type !== Events.Reconnect) continue;
+        for (const listener of [...this.reconnectListeners]) listener();
+      }
+    })();
+  }
 
   async subscribe(subject: string, onMessage: (m: RawResult) => void): Promise<ResultSubscription> {
     const sub = this.nc.subscribe(subject, {
@@ -29,22 +39,27 @@ export class NatsResultFeed implements ResultFeed {
     return { close: () => sub.unsubscribe() };
   }
 
-  async replay(context: ContextName, subject: string): Promise<RawResult[]> {
+  async replay(context: ContextName, subject: string, fromSeq = 1): Promise<StoredResults> {
     const stream = this.subjects.eventStream(context);
-    const out: RawResult[] = [];
-    let seq = 1;
+    const messages: RawResult[] = [];
+    let seq = fromSeq;
     for (;;) {
       try {
         const m = await (this.jsm as unknown as DirectGet).direct.getMessage(stream, {
           seq,
           next_by_subj: subject,
         });
-        out.push({ data: m.data });
+        messages.push({ data: m.data });
         seq = m.seq + 1;
       } catch (err) {
-        if ((err as { code?: string }).code === "404") return out;
+        if ((err as { code?: string }).code === "404") return { messages, nextSeq: seq };
         throw err;
       }
     }
+  }
+
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => this.reconnectListeners.delete(listener);
   }
 }

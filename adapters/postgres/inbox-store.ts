@@ -25,7 +25,8 @@ const RELEASE = `
    WHERE message_id = $1 AND processed_at IS NULL`;
 
 // One statement, so one implicit transaction and one round trip: the inbox row is closed and
-// the terminal events are written together, and only by the call that closed the row.
+// the terminal events are written together, and only by the call that closed the row. With
+// $17 (only if unleased), a row a live worker holds is left alone.
 const COMPLETE = `
   WITH marked AS (
     INSERT INTO inbox_messages AS i (message_id, event_type, processed_at, process_attempts, last_error)
@@ -34,6 +35,7 @@ const COMPLETE = `
        SET processed_at = now(), locked_until = NULL,
            last_error = coalesce(EXCLUDED.last_error, i.last_error)
      WHERE i.processed_at IS NULL
+       AND (NOT $17::boolean OR i.locked_until IS NULL OR i.locked_until < now())
     RETURNING 1
   ), written AS (
     INSERT INTO outbox_events
@@ -93,12 +95,31 @@ export class PgInboxStore implements InboxStore {
     outbox: OutboxMessage[],
     error?: string,
   ): Promise<boolean> {
+    return this.close(messageId, eventType, outbox, error ?? null, false);
+  }
+
+  async closeUnstarted(
+    messageId: string,
+    eventType: string,
+    outbox: OutboxMessage[],
+  ): Promise<boolean> {
+    return this.close(messageId, eventType, outbox, "cancelled before it started", true);
+  }
+
+  private async close(
+    messageId: string,
+    eventType: string,
+    outbox: OutboxMessage[],
+    error: string | null,
+    onlyIfUnleased: boolean,
+  ): Promise<boolean> {
     const r = await this.pool.query<{ closed: boolean }>(COMPLETE, [
       messageId,
       eventType,
       error?.slice(0, 2000) ?? null,
       ...outboxColumns(outbox),
       this.dispatchGraceMs,
+      onlyIfUnleased,
     ]);
     return r.rows[0]?.closed === true;
   }

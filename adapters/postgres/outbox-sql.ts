@@ -33,25 +33,29 @@ export function outboxColumns(messages: OutboxMessage[]): unknown[] {
 }
 
 /**
- * Inserts outbox messages with one statement (unnest), so a batch costs one round trip.
+ * Inserts outbox messages with one statement (unnest), so a batch costs one round trip. A
+ * message whose id is already there is skipped (a retried request); returns the ids inserted.
  * `dispatchGraceMs` keeps relays off the rows while their writer dispatches them itself.
  */
 export async function insertOutbox(
   db: pg.Pool | pg.PoolClient,
   messages: OutboxMessage[],
   dispatchGraceMs = 0,
-): Promise<void> {
-  if (messages.length === 0) return;
-  await db.query(
+): Promise<string[]> {
+  if (messages.length === 0) return [];
+  const r = await db.query<{ id: string }>(
     `INSERT INTO outbox_events
        (id, aggregate_type, aggregate_id, event_type, event_version, subject, tenant_id, payload,
         occurred_at, trace_id, correlation_id, causation_id, next_attempt_at)
      SELECT *, now() + $13 * interval '1 millisecond'
        FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
                    $7::text[], $8::jsonb[], $9::timestamptz[], $10::text[], $11::text[],
-                   $12::text[])`,
+                   $12::text[])
+     ON CONFLICT (id) DO NOTHING
+     RETURNING id`,
     [...outboxColumns(messages), dispatchGraceMs],
   );
+  return r.rows.map((row) => row.id);
 }
 
 /** Marks rows published by someone other than the relay (immediate dispatch). */

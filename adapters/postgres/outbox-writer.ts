@@ -13,9 +13,9 @@ export class PgOutboxWriter implements OutboxWriter, OutboxPublishedMarker {
     private readonly dispatchGraceMs = 0,
   ) {}
 
-  async enqueue(context: ContextName, messages: OutboxMessage[]): Promise<void> {
+  async enqueue(context: ContextName, messages: OutboxMessage[]): Promise<string[]> {
     // A single INSERT … SELECT unnest is atomic on its own: no BEGIN/COMMIT round trips.
-    await insertOutbox(this.pools[context], messages, this.dispatchGraceMs);
+    return insertOutbox(this.pools[context], messages, this.dispatchGraceMs);
   }
 
   async markPublished(context: ContextName, ids: string[]): Promise<void> {

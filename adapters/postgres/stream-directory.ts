@@ -1,10 +1,31 @@
 import type pg from "pg";
-import { CONTEXTS, type ContextName } from "../../contracts/index.js";
+import {
+  CHAT_CANCEL_COMMAND,
+  CONTEXTS,
+  ChatDeliverySchema,
+  RESULT_EVENT_TYPES,
+  type ContextName,
+} from "../../contracts/index.js";
+import { decodeResultEvent } from "../../src/gateway/result-decoder.js";
 import type { StreamDirectory, StreamRecord } from "../../src/ports.js";
 
+interface Row {
+  event_type: string;
+  payload: {
+    event_id?: string;
+    correlation_id?: string;
+    payload?: { model?: unknown; delivery?: unknown };
+  };
+  occurred_at: Date;
+}
+
+const TERMINAL_TYPES = new Set<string>([RESULT_EVENT_TYPES.completed, RESULT_EVENT_TYPES.failed]);
+const encoder = new TextEncoder();
+
 /**
- * Finds a chat stream by its command in the owning context's outbox, for the caller's tenant
- * only: another tenant's stream is simply not found.
+ * Finds a chat stream by its rows in the owning context's outbox (its command, a cancel, its
+ * terminal event), for the caller's tenant only: another tenant's stream is simply not found.
+ * The outbox keeps them beyond the event stream's retention.
  */
 export class PgStreamDirectory implements StreamDirectory {
   constructor(private readonly pools: Record<ContextName, pg.Pool>) {}
@@ -12,18 +33,39 @@ export class PgStreamDirectory implements StreamDirectory {
   async find(tenant: string, streamId: string): Promise<StreamRecord | null> {
     const found = await Promise.all(
       CONTEXTS.map(async (context) => {
-        const r = await this.pools[context].query<{ model: string; occurred_at: Date }>(
-          `SELECT payload->'payload'->>'model' AS model, occurred_at
+        const r = await this.pools[context].query<Row>(
+          `SELECT event_type, payload, occurred_at
              FROM outbox_events
             WHERE aggregate_type = 'chat_stream' AND aggregate_id = $1 AND tenant_id = $2
-              AND event_type = 'chat_completion'
-            LIMIT 1`,
+            ORDER BY occurred_at`,
           [streamId, tenant],
         );
-        const row = r.rows[0];
-        return row ? { context, model: row.model, createdAt: row.occurred_at } : null;
+        return recordOf(context, r.rows);
       }),
     );
     return found.find((f) => f !== null) ?? null;
   }
+}
+
+function recordOf(context: ContextName, rows: Row[]): StreamRecord | null {
+  const command = rows.find(
+    (r) => r.event_type !== CHAT_CANCEL_COMMAND.name && !TERMINAL_TYPES.has(r.event_type),
+  );
+  const model = command?.payload.payload?.model;
+  if (!command || typeof model !== "string") return null;
+  const terminalRow = rows.find((r) => TERMINAL_TYPES.has(r.event_type));
+  const terminal = terminalRow
+    ? decodeResultEvent(encoder.encode(JSON.stringify(terminalRow.payload)))
+    : null;
+  const delivery = ChatDeliverySchema.safeParse(command.payload.payload?.delivery ?? {});
+  return {
+    context,
+    model,
+    createdAt: command.occurred_at,
+    commandId: command.payload.event_id ?? "",
+    correlationId: command.payload.correlation_id ?? "",
+    delivery: delivery.success ? delivery.data : {},
+    cancelRequested: rows.some((r) => r.event_type === CHAT_CANCEL_COMMAND.name),
+    terminal: terminal && terminal.kind !== "delta" ? terminal : null,
+  };
 }

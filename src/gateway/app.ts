@@ -1,32 +1,48 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyReply,
-  type FastifyRequest,
-} from "fastify";
-import { isSubjectToken, type ModelList } from "../../contracts/index.js";
+import rateLimit from "@fastify/rate-limit";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { isSubjectToken } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
-import { BadRequestError, DeadlineExceededError, NotFoundError, toOpenAIError } from "../errors.js";
-import type { Principal, ReadinessCheck, RevocationList, TokenVerifier } from "../ports.js";
-import { assertPromptWithinLimits, OverloadGuard, RateLimiter, StreamCounter } from "./limits.js";
-import { assertModelAccess, authenticate } from "./auth.js";
-import { ChatService, type ChatRun, type ChatServiceDeps } from "./chat-service.js";
-import { collectRun, streamRun } from "./chat-responders.js";
+import { NotFoundError, toOpenAIError } from "../errors.js";
+import type {
+  Principal,
+  ReadinessCheck,
+  RevocationList,
+  StreamDirectory,
+  StreamPresence,
+  TokenVerifier,
+} from "../ports.js";
+import { authenticate } from "./auth.js";
+import { ChatCommands, type ChatCommandsDeps } from "./chat-commands.js";
+import { OverloadGuard, RateLimitedError, StreamCounter } from "./limits.js";
+import { chatRoutes } from "./routes/chat.js";
+import { healthRoutes } from "./routes/health.js";
+import { modelRoutes } from "./routes/models.js";
+import { streamRoutes } from "./routes/streams.js";
+import { ChatRuns } from "./runs/chat-runs.js";
+import type { ResultFeed } from "../ports.js";
 
 /** What the HTTP surface needs. */
-export interface GatewayAppDeps extends ChatServiceDeps {
+export interface GatewayAppDeps extends ChatCommandsDeps {
   verifier: TokenVerifier;
   readiness: ReadinessCheck[];
   catalog: CapabilityCatalog;
+  results: ResultFeed;
+  /** Finds a tenant's streams (status, resumes, retries). */
+  streams: StreamDirectory;
+  /** Which instances read a stream (a stream is cancelled only when nobody reads it). */
+  presence?: StreamPresence | undefined;
   /** Largest accepted request body, kept below the NATS max payload. */
   bodyLimit?: number;
   /** Idle interval between SSE keep-alive comments. */
   keepAliveMs?: number;
   revocations?: RevocationList;
   limits?: Partial<GatewayLimits>;
+  /** How long a plain stream whose reader left keeps running for a resume (0 = cancel now). */
+  cancelGraceMs?: number;
+  /** True while the process shuts down (readiness turns false). */
+  stopping?: () => boolean;
 }
 
 /** Per-request and per-key limits (0 = unlimited for the per-key ones). */
@@ -55,31 +71,24 @@ const DEFAULT_LIMITS: GatewayLimits = {
 /** The key a per-key limit counts against. */
 const limitKey = (p: Principal) => p.keyId ?? `tenant:${p.tenant}`;
 
-const CATALOG_CREATED = Math.floor(Date.UTC(2026, 0, 1) / 1000);
+/** A URL fit for logs: a key passed as `access_token` never reaches them. */
+const loggableUrl = (url: string) => url.replace(/([?&]access_token=)[^&]*/g, "$1[redacted]");
 
-/** A header value worth recording: one printable line of at most 256 characters. */
-function headerValue(v: string | string[] | undefined): string | undefined {
-  const s = Array.isArray(v) ? v[0] : v;
-  // An unresolved placeholder ("{{LIBRECHAT_…}}") carries nothing.
-  const ok = s && s.length <= 256 && /^[\x20-\x7e]+$/.test(s) && !/^\{\{.*\}\}$/.test(s);
-  return ok ? s : undefined;
+declare module "fastify" {
+  interface FastifyInstance {
+    /** The running chats of this gateway instance. */
+    chatRuns: ChatRuns;
+  }
 }
 
 /**
- * The user and conversation a UI shell reports. LibreChat sends them when its endpoint config
- * maps `X-User-Id: "{{LIBRECHAT_USER_ID}}"` and
- * `X-Conversation-Id: "{{LIBRECHAT_BODY_CONVERSATIONID}}"` (see librechat.example.yaml).
+ * Builds the gateway's fastify app (not listening): the error map, request logging, then the
+ * routes as plugins (health; and under `/v1`, behind authentication and load shedding: models,
+ * chat, streams). Every surface runs chats through one {@link ChatRuns}.
  */
-function clientOrigin(headers: Record<string, string | string[] | undefined>) {
-  return {
-    userId: headerValue(headers["x-user-id"]),
-    conversationId: headerValue(headers["x-conversation-id"]),
-  };
-}
-
-/** Builds the gateway's fastify app (not listening). */
 export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const keepAliveMs = deps.keepAliveMs ?? 15_000;
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 512 * 1024,
@@ -88,7 +97,11 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       const given = req.headers["x-request-id"];
       return typeof given === "string" && isSubjectToken(given) ? given : randomUUID();
     },
-    logController: new LogController({ requestIdLogLabel: "correlation_id" }),
+    // Requests are logged below, with keys passed in URLs redacted.
+    logController: new LogController({
+      requestIdLogLabel: "correlation_id",
+      disableRequestLogging: true,
+    }),
     // Slow senders: the whole request (headers and body) must arrive within this time; Node
     // checks every `connectionsCheckingInterval`, so check often enough for the limit to hold.
     serverFactory: (handler) =>
@@ -102,10 +115,23 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       ),
   });
   const overload = new OverloadGuard(limits.shedEventLoopDelayMs, limits.shedHeapRatio);
-  app.addHook("onClose", async () => overload.close());
-  const rates = new RateLimiter();
-  const streams = new StreamCounter();
-  const chat = new ChatService(deps);
+  const commands = new ChatCommands(deps);
+  const runs = new ChatRuns({
+    commands,
+    catalog: deps.catalog,
+    subjects: deps.subjects,
+    results: deps.results,
+    directory: deps.streams,
+    presence: deps.presence,
+    log: deps.log,
+    cancelGraceMs: deps.cancelGraceMs ?? 0,
+    deadlineMs: limits.requestDeadlineMs,
+  });
+  app.decorate("chatRuns", runs);
+  app.addHook("onClose", async () => {
+    overload.close();
+    runs.closeAll();
+  });
 
   app.setErrorHandler((err, req, reply) => {
     const { status, headers, body } = toOpenAIError(err);
@@ -116,138 +142,60 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   app.setNotFoundHandler((req) => {
     throw new NotFoundError(`Unknown path ${req.method} ${req.url.split("?")[0]}`, "unknown_url");
   });
-
+  app.addHook("onRequest", async (req) => {
+    req.log.debug({ method: req.method, url: loggableUrl(req.url) }, "incoming request");
+  });
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);
   });
-
-  app.get("/health/live", async () => ({ status: "ok" }));
-  app.get("/health/ready", async (_req, reply) => {
-    const results = await Promise.all(
-      deps.readiness.map(async (c) => {
-        try {
-          await c.check();
-          return { name: c.name, ok: true as const };
-        } catch (err) {
-          return { name: c.name, ok: false as const, error: (err as Error).message };
-        }
-      }),
+  app.addHook("onResponse", async (req, reply) => {
+    req.log.info(
+      {
+        method: req.method,
+        url: loggableUrl(req.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      "request completed",
     );
-    const ready = results.every((r) => r.ok);
-    return reply
-      .status(ready ? 200 : 503)
-      .send({ status: ready ? "ready" : "not_ready", checks: results });
   });
 
-  /** Streams a run as SSE; before the first byte, errors go to the error handler instead. */
-  async function respondWithStream(
-    req: FastifyRequest,
-    reply: FastifyReply,
-    run: ChatRun,
-    skipThrough = 0,
-  ): Promise<void> {
-    const res = reply.raw;
-    let hijacked = false;
-    try {
-      await streamRun(run, res, {
-        keepAliveMs: deps.keepAliveMs ?? 15_000,
-        headers: { "x-stream-id": run.streamId, "x-request-id": req.id },
-        takeOver: () => {
-          hijacked = true;
-          reply.hijack();
-        },
-        skipThrough,
-      });
-    } catch (err) {
-      // Nothing written yet: the error handler answers with the real status.
-      if (!hijacked) throw err;
-      req.log.error({ err, stream_id: run.streamId }, "stream failed");
-      if (!res.writableEnded) res.end(`data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`);
-    } finally {
-      run.results.close();
-    }
-  }
-
-  const visibleCapabilities = (p: Principal) =>
-    deps.catalog.list().filter((c) => !p.models || p.models.includes(c.id));
+  app.register(healthRoutes, { readiness: deps.readiness, stopping: deps.stopping });
 
   app.register(async (v1) => {
+    await v1.register(rateLimit, {
+      global: false,
+      // Cached per key; a key's own `rpm` claim wins over the default; 0 means unlimited.
+      cache: 100_000,
+      keyGenerator: (req) => limitKey(req.principal!),
+      max: (req) => req.principal?.limits?.rpm ?? limits.defaultRpm,
+      allowList: (req) => (req.principal?.limits?.rpm ?? limits.defaultRpm) <= 0,
+      timeWindow: 60_000,
+      errorResponseBuilder: (req, ctx) =>
+        new RateLimitedError(
+          `Rate limit reached: ${ctx.max} requests per minute for this key.`,
+          Math.max(1, Math.ceil(ctx.ttl / 1000)),
+          "rate_limit_exceeded",
+        ),
+    });
+    const takeRate = v1.rateLimit();
     v1.addHook("onRequest", async (req) => {
       overload.check();
-      const principal = await authenticate(req, deps.verifier, deps.revocations);
-      rates.take(limitKey(principal), principal.limits?.rpm ?? limits.defaultRpm);
-      req.principal = principal;
+      req.principal = await authenticate(req, deps.verifier, deps.revocations);
     });
-
-    v1.get("/v1/models", async (req): Promise<ModelList> => ({
-      object: "list",
-      data: visibleCapabilities(req.principal!).map((c) => ({
-        id: c.id,
-        object: "model",
-        created: CATALOG_CREATED,
-        owned_by: c.owned_by ?? c.context,
-      })),
-    }));
-
-    // Resume: the caller's stream again, skipping the first `after` deltas (one per chunk).
-    // Reading it does not own it: a resumed reader that leaves stops nothing.
-    v1.get<{ Params: { stream_id: string }; Querystring: { after?: string } }>(
-      "/v1/chat/completions/:stream_id/events",
-      async (req, reply) => {
-        const raw = req.query.after ?? req.headers["last-event-id"];
-        const after = Number(Array.isArray(raw) ? raw[0] : (raw ?? 0));
-        if (!Number.isInteger(after) || after < 0) {
-          throw new BadRequestError("'after' must be a non-negative integer.", "after");
-        }
-        const run = await chat.resume(req.principal!, req.params.stream_id, req.log);
-        reply.raw.on("close", () => run.results.close());
-        await respondWithStream(req, reply, run, after);
+    await v1.register(modelRoutes, { catalog: deps.catalog });
+    await v1.register(chatRoutes, {
+      commands,
+      runs,
+      streams: new StreamCounter(),
+      limits,
+      keepAliveMs,
+      takeRate: async (req, reply) => {
+        await takeRate.call(v1, req, reply);
       },
-    );
-
-    v1.post("/v1/chat/completions", async (req, reply) => {
-      const principal = req.principal!;
-      const input = chat.parse(req.body);
-      assertModelAccess(principal, input.capability.id);
-      assertPromptWithinLimits(input.request.messages, limits);
-      const release = streams.acquire(
-        limitKey(principal),
-        principal.limits?.maxStreams ?? limits.defaultMaxStreams,
-      );
-      reply.raw.once("close", release);
-      let run;
-      try {
-        run = await chat.start(input, principal, req.id, req.log, clientOrigin(req.headers));
-      } catch (err) {
-        release();
-        throw err;
-      }
-      reply.header("x-stream-id", run.streamId);
-      // The deadline: the reader gets a 504 (or an error event once streaming), and the work
-      // is cancelled like a client that left.
-      const deadline = setTimeout(() => {
-        req.log.warn({ stream_id: run.streamId }, "request deadline passed");
-        run.results.fail(new DeadlineExceededError(limits.requestDeadlineMs));
-        void chat.cancel(run, "deadline exceeded", req.log);
-      }, limits.requestDeadlineMs);
-      reply.raw.once("close", () => clearTimeout(deadline));
-      // Watch the response, not the request: for a POST the request's 'close' fires as soon
-      // as the body has been read (CLIENTS.md, "Disconnects and time").
-      const res = reply.raw;
-      res.on("close", () => {
-        if (res.writableFinished) return run.results.close();
-        req.log.info({ stream_id: run.streamId }, "client left before the answer ended");
-        void chat.cancel(run, "client disconnected", req.log);
-      });
-      if (input.request.stream !== true) {
-        try {
-          return await collectRun(run);
-        } finally {
-          run.results.close();
-        }
-      }
-      await respondWithStream(req, reply, run);
+      limitKey,
     });
+    await v1.register(streamRoutes, { runs, keepAliveMs });
   });
 
   return app;

@@ -8,21 +8,43 @@ declare module "fastify" {
   }
 }
 
+/** The subprotocol prefix a browser WebSocket uses to send its key (`bearer.<key>`). */
+export const BEARER_SUBPROTOCOL_PREFIX = "bearer.";
+
 /**
- * Reads `Authorization: Bearer <token>`, verifies it and checks revocation (on every request,
- * cached verification or not); throws 401 on anything else, saying nothing about why.
+ * The bearer token of a request: `Authorization: Bearer <token>`; for GET requests (a browser's
+ * WebSocket or EventSource cannot set headers) also a `bearer.<token>` entry of
+ * `Sec-WebSocket-Protocol`, or `?access_token=<token>`.
+ */
+function bearerToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  if (header) return /^Bearer\s+(\S{1,8192})\s*$/i.exec(header)?.[1];
+  if (req.method !== "GET") return undefined;
+  const protocols = req.headers["sec-websocket-protocol"];
+  const fromProtocol = protocols
+    ?.split(",")
+    .map((p) => p.trim())
+    .find((p) => p.startsWith(BEARER_SUBPROTOCOL_PREFIX))
+    ?.slice(BEARER_SUBPROTOCOL_PREFIX.length);
+  if (fromProtocol) return fromProtocol.slice(0, 8192);
+  const q = (req.query as Record<string, unknown> | undefined)?.access_token;
+  return typeof q === "string" && q.length > 0 && q.length <= 8192 ? q : undefined;
+}
+
+/**
+ * Reads the bearer token (see {@link bearerToken}), verifies it and checks revocation (on every
+ * request, cached verification or not); throws 401 on anything else, saying nothing about why.
  */
 export async function authenticate(
   req: FastifyRequest,
   verifier: TokenVerifier,
   revocations?: RevocationList,
 ): Promise<Principal> {
-  const header = req.headers.authorization;
-  const match = header ? /^Bearer\s+(\S{1,8192})\s*$/i.exec(header) : null;
-  if (!match?.[1]) throw new AuthenticationError();
+  const token = bearerToken(req);
+  if (!token) throw new AuthenticationError();
   let principal: Principal;
   try {
-    principal = await verifier.verify(match[1]);
+    principal = await verifier.verify(token);
   } catch (err) {
     req.log.info({ reason: (err as Error).message }, "rejected a bearer token");
     throw new AuthenticationError();

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import {
   CHAT_CANCEL_COMMAND,
   CHAT_COMMAND,
@@ -6,11 +5,22 @@ import {
   type ChatCancelPayload,
   type ChatCommandPayload,
   type ChatCompletionRequest,
+  type ChatDelivery,
   type ChatParams,
   type Envelope,
   type SubjectSpace,
 } from "../../contracts/index.js";
+import { ID_NAMESPACES, uuidV5 } from "../ids.js";
 import type { OutboxMessage } from "../ports.js";
+
+/**
+ * The id of a stream's chat command, or of its cancel command: derived from the tenant and the
+ * stream id, so a retried request (same idempotency key, so same stream) or a second cancel
+ * meets the row written before instead of adding one.
+ */
+export function commandIdOf(tenant: string, streamId: string, kind: "chat" | "cancel"): string {
+  return uuidV5(`${kind}\n${tenant}\n${streamId}`, ID_NAMESPACES.command);
+}
 
 /** Request fields passed to the capability unchanged, and how they map (data, not code). */
 function toParams(req: ChatCompletionRequest): ChatParams {
@@ -48,6 +58,7 @@ export interface ChatCommandInput {
   /** Who and which conversation, as the UI shell reports them (e.g. LibreChat's headers). */
   userId?: string | undefined;
   conversationId?: string | undefined;
+  delivery: ChatDelivery;
 }
 
 /** Builds the `chat_completion` command and its outbox message. */
@@ -64,8 +75,9 @@ export function buildChatCommand(subjects: SubjectSpace, input: ChatCommandInput
   const user = input.userId ?? request.user;
   if (user) payload.user = user;
   if (input.conversationId) payload.conversation_id = input.conversationId;
+  payload.delivery = input.delivery;
   const envelope: Envelope<ChatCommandPayload> = {
-    event_id: randomUUID(),
+    event_id: commandIdOf(tenant, streamId, "chat"),
     event_type: capability.command,
     event_version: capability.command_version ?? CHAT_COMMAND.version,
     tenant_id: tenant,
@@ -83,7 +95,7 @@ export function buildChatCommand(subjects: SubjectSpace, input: ChatCommandInput
   };
 }
 
-/** Builds the `chat_cancel` command for a stream whose client left. */
+/** Builds the `chat_cancel` command of a stream (whose client left, or asked to cancel it). */
 export function buildCancelCommand(
   subjects: SubjectSpace,
   input: {
@@ -96,7 +108,7 @@ export function buildCancelCommand(
   },
 ): OutboxMessage {
   const envelope: Envelope<ChatCancelPayload> = {
-    event_id: randomUUID(),
+    event_id: commandIdOf(input.tenant, input.streamId, "cancel"),
     event_type: CHAT_CANCEL_COMMAND.name,
     event_version: CHAT_CANCEL_COMMAND.version,
     tenant_id: input.tenant,

@@ -7,11 +7,11 @@ import type {
   FinishReason,
   Usage,
 } from "../../contracts/index.js";
-import type { ChatRun } from "./chat-service.js";
+import type { RunIdentity } from "./runs/chat-run.js";
 
 /** Builds the OpenAI wire shapes for one run; `id`, `created`, `model` stay fixed. */
 export class OpenAIFormatter {
-  constructor(private readonly run: Pick<ChatRun, "id" | "created" | "model">) {}
+  constructor(private readonly run: Pick<RunIdentity, "id" | "created" | "model">) {}
 
   chunk(delta: ChunkDelta, finishReason: FinishReason | null = null): ChatCompletionChunk {
     return {

@@ -1,5 +1,6 @@
 import {
   CHAT_CANCEL_COMMAND,
+  CHAT_COMMAND,
   ChatCancelPayloadSchema,
   ChatCommandPayloadSchema,
   decodeEnvelope,
@@ -57,20 +58,21 @@ class StreamCancelledError extends Error {
   override name = "StreamCancelledError";
 }
 
+/** What the client of a cancelled stream is told. */
+function cancelledFailure(why: string): ChatFailedPayload["error"] {
+  return { message: `Cancelled: ${why}.`, type: "cancelled", code: "cancelled", status: 499 };
+}
+
+/** The key of a running stream: stream ids are a tenant's own. */
+const runKey = (tenant: string, streamId: string) => `${tenant}\n${streamId}`;
+
 /**
  * Failures that settle a command for good, as the client will see them (data, not code):
  * no redelivery, no dead letter. Anything else is poison or transient.
  */
 function finalFailure(err: unknown): ChatFailedPayload["error"] | null {
   if (err instanceof CapabilityError) return err.failure;
-  if (err instanceof StreamCancelledError) {
-    return {
-      message: `Cancelled: ${err.message}.`,
-      type: "cancelled",
-      code: "cancelled",
-      status: 499,
-    };
-  }
+  if (err instanceof StreamCancelledError) return cancelledFailure(err.message);
   if (err instanceof AlreadyProcessedError) {
     // The handler finished this message in an attempt whose outcome was never recorded here
     // (a crash between its 200 and the inbox commit). Its answer is gone; the client still
@@ -106,13 +108,15 @@ interface Decoded {
  * Nothing is acked before its effects are committed.
  */
 export class CommandProcessor {
-  /** Chat commands running here, by stream id, to stop when their client leaves. */
+  /** Chat commands running here, by tenant and stream id, to stop when cancelled. */
   private readonly running = new Map<string, AbortController>();
   private readonly stopListening: () => void;
 
   constructor(private readonly deps: CommandProcessorDeps) {
-    this.stopListening = deps.broadcast.listen(deps.context, (streamId) => {
-      this.running.get(streamId)?.abort(new StreamCancelledError("the client left"));
+    this.stopListening = deps.broadcast.listen(deps.context, (tenant, streamId) => {
+      this.running
+        .get(runKey(tenant, streamId))
+        ?.abort(new StreamCancelledError("the client left"));
     });
   }
 
@@ -146,6 +150,7 @@ export class CommandProcessor {
       attempt: origin.attempt,
     });
     const emitter = new DeltaEmitter(this.deps, origin);
+    const key = runKey(origin.tenant, origin.streamId);
     const superseded = new AbortController();
     const ctx: HandlerContext = {
       message: {
@@ -165,15 +170,15 @@ export class CommandProcessor {
     };
     // Registered before the cancellation check: a cancel either is recorded by then or its
     // broadcast finds this run (the cancelling worker records, then broadcasts).
-    this.running.set(origin.streamId, superseded);
+    this.running.set(key, superseded);
     const claiming = Promise.all([
       this.deps.inbox.claim(messageId, envelope.event_type, this.deps.ackWaitMs),
-      this.deps.cancellations.isCancelled(origin.streamId),
+      this.deps.cancellations.isCancelled(origin.tenant, origin.streamId),
     ]);
     // Speculative start: a handler without side effects may begin while the inbox claim is in
     // flight, on a first delivery only (a duplicate first delivery needs the same command
-    // published twice beyond JetStream's dedupe window). Its output carries the same
-    // `<stream>:<seq>` ids a real run would, and it is aborted if the claim is refused.
+    // published twice beyond JetStream's dedupe window). Its deltas wait until the claim
+    // names the attempt, and it is aborted (its deltas dropped) if the claim is refused.
     let running: Promise<ChatCompletedPayload> | null = null;
     if (handler.sideEffects === "none" && cmd.deliveryCount === 1) {
       running = handler.handle(payload.data, ctx);
@@ -181,7 +186,7 @@ export class CommandProcessor {
     }
     const forget = () => {
       // A duplicate delivery running here at the same time has its own entry: keep it.
-      if (this.running.get(origin.streamId) === superseded) this.running.delete(origin.streamId);
+      if (this.running.get(key) === superseded) this.running.delete(key);
     };
     const [claim, cancelled] = await claiming.catch(async (err: unknown) => {
       superseded.abort(err);
@@ -204,6 +209,8 @@ export class CommandProcessor {
       log.info({ retry_in_ms: claim.retryInMs }, "another worker holds this message");
       return cmd.nak(claim.retryInMs);
     }
+    emitter.open(claim.attempts);
+    const attemptOrigin = emitter.resultOrigin;
     const heartbeat = this.heartbeat(cmd, messageId, clog);
     try {
       // Cancelled before it started: never call the handler (a speculative run is aborted).
@@ -211,7 +218,10 @@ export class CommandProcessor {
       const completed = await (running ?? handler.handle(payload.data, ctx));
       await emitter.flush();
       await this.closeInbox(messageId, envelope.event_type, [
-        this.resultMessage(origin, resultEnvelope(origin, "completed", emitter.nextSeq, completed)),
+        this.resultMessage(
+          attemptOrigin,
+          resultEnvelope(attemptOrigin, "completed", emitter.nextSeq, completed),
+        ),
       ]);
       await cmd.ack();
       clog.info({ chunks: emitter.nextSeq - 1 }, "command processed");
@@ -219,7 +229,13 @@ export class CommandProcessor {
       await emitter.flush().catch(() => undefined);
       const reason = superseded.signal.reason;
       const cause = reason instanceof StreamCancelledError ? reason : err;
-      await this.onHandlerError(cmd, cause, decoded.value, emitter.nextSeq, clog);
+      await this.onHandlerError(
+        cmd,
+        cause,
+        { ...decoded.value, origin: attemptOrigin },
+        emitter.nextSeq,
+        clog,
+      );
     } finally {
       clearInterval(heartbeat);
       forget();
@@ -233,8 +249,24 @@ export class CommandProcessor {
       return this.deadLetter(cmd, "schema mismatch: bad chat_cancel", decoded, log);
     }
     const streamId = payload.data.stream_id;
-    await this.deps.cancellations.markCancelled(streamId, payload.data.reason);
-    this.deps.broadcast.announce(this.deps.context, decoded.origin.tenant, streamId);
+    const { tenant } = decoded.origin;
+    await this.deps.cancellations.markCancelled(tenant, streamId, payload.data.reason);
+    this.deps.broadcast.announce(this.deps.context, tenant, streamId);
+    // A command still queued never starts: its inbox row is closed now, with the `cancelled`
+    // event its client waits for (unless a worker holds it: the broadcast stops that one).
+    const commandId = decoded.envelope.causation_id;
+    if (commandId) {
+      const origin: ResultOrigin = { ...decoded.origin, streamId, attempt: 1 };
+      const event = this.resultMessage(
+        origin,
+        resultEnvelope(origin, "failed", 1, { error: cancelledFailure(payload.data.reason) }),
+      );
+      const closed = await this.deps.inbox.closeUnstarted(commandId, CHAT_COMMAND.name, [event]);
+      if (closed) {
+        this.deps.dispatcher?.dispatch(this.deps.context, [event]);
+        log.info({ stream_id: streamId }, "queued command closed before it started");
+      }
+    }
     await this.deps.inbox.complete(cmd.messageId!, decoded.envelope.event_type, []);
     log.info({ stream_id: streamId, reason: payload.data.reason }, "stream cancelled");
     await cmd.ack();

@@ -1,5 +1,7 @@
 /**
- * Zed's rules for an OpenAI-compatible stream (CLIENTS.md): every data line is either
+ * Zed's rules for an OpenAI-compatible stream (CLIENTS.md): Zed reads the body line by line and
+ * skips lines that do not start with `data:` (so `id:` lines and comments pass); every data line
+ * is either
  * `{choices:[{index, delta?, finish_reason?}], usage?}` — `choices` and `index` required, the
  * usage chunk with `choices: []`, usage fields plain integers — or `{error:{message}}`.
  * Returns the problems found (empty when Zed would accept the stream).
@@ -8,8 +10,13 @@ export function zedProblems(sse: string): string[] {
   const problems: string[] = [];
   const isInt = (v: unknown) => typeof v === "number" && Number.isInteger(v);
   let done = false;
-  for (const block of sse.split("\n\n")) {
-    if (block === "" || block.startsWith(":")) continue;
+  for (const raw of sse.split("\n\n")) {
+    // SSE fields Zed ignores: the event id (our resume cursor), event names, comments.
+    const block = raw
+      .split("\n")
+      .filter((line) => !/^(id|event|retry):/.test(line) && !line.startsWith(":"))
+      .join("\n");
+    if (block === "") continue;
     if (!block.startsWith("data: ")) {
       problems.push(`not a data line: ${JSON.stringify(block.slice(0, 80))}`);
       continue;

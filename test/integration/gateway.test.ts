@@ -2,11 +2,12 @@ import { randomUUID } from "node:crypto";
 import { connect, type JetStreamManager, type NatsConnection } from "nats";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { subjectSpace, type ChatResultEvent, type SubjectSpace } from "../../contracts/index.js";
+import { subjectSpace, type SubjectSpace } from "../../contracts/index.js";
 import { JetStreamPublisher } from "../../adapters/nats/publisher.js";
 import { NatsResultFeed } from "../../adapters/nats/result-feed.js";
 import { provisionStreams } from "../../adapters/nats/streams.js";
-import { ResultStream } from "../../src/gateway/result-stream.js";
+import type { Delivery } from "../../src/gateway/runs/attempt-sequencer.js";
+import { RunFeed } from "../../src/gateway/runs/run-feed.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
 import { resultEnvelope } from "../../src/worker/result-events.js";
@@ -141,6 +142,21 @@ describe("gateway HTTP", () => {
   });
 });
 
+/** Follows a stream's results until its terminal event; resolves with what was delivered. */
+async function follow(subject: string): Promise<{ done: Promise<Delivery[]> }> {
+  const got: Delivery[] = [];
+  let finish!: (d: Delivery[]) => void;
+  const done = new Promise<Delivery[]>((r) => (finish = r));
+  await RunFeed.open(new NatsResultFeed(nc, jsm, subjects), "sea", subject, testLog, (batch) => {
+    got.push(...batch);
+    if (batch.some((d) => d.kind === "completed" || d.kind === "failed")) finish(got);
+  });
+  return { done };
+}
+
+const show = (ds: Delivery[]) =>
+  ds.map((e) => (e.kind === "reset" ? "reset" : `${e.kind}:${e.seq}`));
+
 describe("result stream", () => {
   it("fills events it missed live from the stream, in order", async () => {
     const streamId = randomUUID();
@@ -161,12 +177,7 @@ describe("result stream", () => {
     // Deltas 1 and 2 are published before the gateway listens: only the stream has them.
     await publish(1, resultEnvelope(origin, "delta", 1, { content: "a " }));
     await publish(2, resultEnvelope(origin, "delta", 2, { content: "b " }));
-    const results = await ResultStream.open(
-      new NatsResultFeed(nc, jsm, subjects),
-      "sea",
-      subject,
-      testLog,
-    );
+    const results = await follow(subject);
     await publish(3, resultEnvelope(origin, "delta", 3, { content: "c" }));
     await publish(
       4,
@@ -176,14 +187,7 @@ describe("result stream", () => {
         usage: { prompt_tokens: 1, completion_tokens: 3, total_tokens: 4 },
       }),
     );
-    const got: ChatResultEvent[] = [];
-    for await (const e of results) got.push(e);
-    expect(got.map((e) => `${e.kind}:${e.seq}`)).toEqual([
-      "delta:1",
-      "delta:2",
-      "delta:3",
-      "completed:4",
-    ]);
+    expect(show(await results.done)).toEqual(["delta:1", "delta:2", "delta:3", "completed:4"]);
   });
 
   it("recovers a stream whose every live message was missed", async () => {
@@ -209,14 +213,7 @@ describe("result stream", () => {
       `${streamId}:2`,
       h,
     );
-    const results = await ResultStream.open(
-      new NatsResultFeed(nc, jsm, subjects),
-      "sea",
-      subject,
-      testLog,
-    );
-    const got: string[] = [];
-    for await (const e of results) got.push(`${e.kind}:${e.seq}`);
-    expect(got).toEqual(["delta:1", "failed:2"]);
+    const results = await follow(subject);
+    expect(show(await results.done)).toEqual(["delta:1", "failed:2"]);
   });
 });

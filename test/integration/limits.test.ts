@@ -70,15 +70,26 @@ describe("limits", () => {
     expect(await r2.json()).toMatchObject({ error: { code: "payload_too_large" } });
   });
 
-  it("limits a key's requests per minute with 429 and retry-after", async () => {
+  it("limits a key's accepted completions per minute with 429 and retry-after", async () => {
     const key = await mintKey(TEST_SECRET, { tenant: "acme", ttlSecs: 600, rpm: 2 });
-    expect((await post(key, body())).status).toBe(200);
+    const sdk = sdkClient(system.baseURL, key);
+    // Neither a refused request nor the model list uses up the budget.
+    expect((await post(key, body({ messages: [] }))).status).toBe(400);
+    await sdk.models.list();
+    const first = await post(key, body());
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-ratelimit-limit")).toBe("2");
+    expect(first.headers.get("x-ratelimit-remaining")).toBe("1");
     expect((await post(key, body())).status).toBe(200);
     const limited = await post(key, body());
     expect(limited.status).toBe(429);
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
-    const sdk = sdkClient(system.baseURL, key);
-    await expect(sdk.models.list()).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    expect(await limited.json()).toMatchObject({ error: { code: "rate_limit_exceeded" } });
+    await expect(
+      sdk.chat.completions.create({ model: "sea", messages: [{ role: "user", content: "x" }] }),
+    ).rejects.toBeInstanceOf(OpenAI.RateLimitError);
+    // Listing models still works for a key over its completion budget.
+    expect((await sdk.models.list()).data.length).toBeGreaterThan(0);
   });
 
   it("limits a key's concurrent open streams with 429 and retry-after", async () => {

@@ -20,10 +20,14 @@ describe("the Zed-rules checker used on every streamed response", () => {
       d({ error: { message: "x" } }) +
       "data: [DONE]\n\n";
     expect(zedProblems(ok)).toEqual([]);
+    // Zed skips lines that are not data lines: an event's id (the resume cursor) is fine.
+    expect(
+      zedProblems(`id: 7\n${d({ choices: [{ index: 0, delta: { content: "x" } }] })}`),
+    ).toEqual([]);
   });
 
   it.each([
-    ["a line without data:", "event: x\n\n"],
+    ["a chunk without the data: prefix", '{"choices":[]}\n\n'],
     ["a chunk without choices", d({ object: "chat.completion.chunk" })],
     ["a choice without index", d({ choices: [{ delta: {} }] })],
     [

@@ -1,8 +1,4 @@
-import type {
-  ChatCompletedPayload,
-  ChatDeltaPayload,
-  FinishReason,
-} from "../../contracts/index.js";
+import type { ChatCompletedPayload, ChatDeltaPayload, FinishReason } from "../contracts/index.js";
 
 type ToolCall = NonNullable<ChatCompletedPayload["message"]["tool_calls"]>[number];
 

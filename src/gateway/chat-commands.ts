@@ -1,0 +1,153 @@
+import { z } from "zod";
+import {
+  ChatCompletionRequestSchema,
+  type Capability,
+  type ChatCompletionRequest,
+  type ChatDelivery,
+  type SubjectSpace,
+} from "../../contracts/index.js";
+import type { CapabilityCatalog } from "../catalog.js";
+import { BadRequestError, ModelNotFoundError } from "../errors.js";
+import type { Log } from "../log.js";
+import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
+import type { OutboxMessage, OutboxWriter } from "../ports.js";
+import { backoffMs, sleep } from "../sleep.js";
+import { buildCancelCommand, buildChatCommand } from "./chat-command.js";
+import type { RunIdentity } from "./runs/chat-run.js";
+
+/** A validated chat request and the capability it names. */
+export interface ChatInput {
+  request: ChatCompletionRequest;
+  capability: Capability;
+}
+
+/** What the UI shell says about the request's user and conversation. */
+export interface ClientOrigin {
+  userId?: string | undefined;
+  conversationId?: string | undefined;
+}
+
+/** Ports and settings the chat commands need. */
+export interface ChatCommandsDeps {
+  catalog: CapabilityCatalog;
+  subjects: SubjectSpace;
+  outbox: OutboxWriter;
+  /** Publishes commands as soon as they are committed (the relay stays the safety net). */
+  dispatcher?: ImmediateDispatcher | undefined;
+  log: Log;
+}
+
+/** How long a cancel keeps being retried while its context's database is unreachable. */
+const CANCEL_RETRY_FOR_MS = 60_000;
+
+/** True if any string in `value` contains U+0000. */
+function containsNul(value: unknown): boolean {
+  if (typeof value === "string") return value.includes("\0");
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value !== null && typeof value === "object") return Object.values(value).some(containsNul);
+  return false;
+}
+
+function firstIssueParam(error: z.ZodError): string | null {
+  const path = error.issues[0]?.path;
+  return path && path.length > 0 ? path.map(String).join(".") : null;
+}
+
+/**
+ * The commands a chat becomes: validation of a request, the `chat_completion` command and the
+ * `chat_cancel` command, each written through the owning context's outbox and published at
+ * once. Command ids derive from the stream id, so writing one twice keeps the first.
+ */
+export class ChatCommands {
+  constructor(private readonly deps: ChatCommandsDeps) {}
+
+  /** Validates a raw body; throws {@link BadRequestError} (400) or {@link NotFoundError} (404). */
+  parse(body: unknown): ChatInput {
+    const parsed = ChatCompletionRequestSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new BadRequestError(
+        `Invalid request: ${z.prettifyError(parsed.error)}`,
+        firstIssueParam(parsed.error),
+      );
+    }
+    const request = parsed.data;
+    // Postgres cannot store U+0000 in jsonb: refuse it here, clearly, instead of failing later.
+    if (containsNul(request)) {
+      throw new BadRequestError(
+        "The request contains a NUL character (U+0000), which is not supported.",
+        null,
+        "unsupported_character",
+      );
+    }
+    if (request.n != null && request.n > 1) {
+      throw new BadRequestError("Only n=1 is supported.", "n", "unsupported_value");
+    }
+    const capability = this.deps.catalog.find(request.model);
+    if (!capability) throw new ModelNotFoundError(request.model);
+    return { request, capability };
+  }
+
+  /**
+   * Writes a stream's chat command. Returns false if the stream's command was already there (a
+   * retry of the same request): nothing is written then.
+   */
+  async writeChat(
+    input: ChatInput,
+    identity: Pick<RunIdentity, "streamId" | "tenant" | "correlationId">,
+    delivery: ChatDelivery,
+    origin: ClientOrigin,
+  ): Promise<{ commandId: string; written: boolean }> {
+    const command = buildChatCommand(this.deps.subjects, {
+      request: input.request,
+      capability: input.capability,
+      tenant: identity.tenant,
+      streamId: identity.streamId,
+      correlationId: identity.correlationId,
+      userId: origin.userId,
+      conversationId: origin.conversationId,
+      delivery,
+    });
+    const written = await this.write(input.capability, command);
+    return { commandId: command.envelope.event_id, written };
+  }
+
+  /**
+   * Writes a stream's `chat_cancel` command (once per stream: a second call finds the first),
+   * retrying with backoff while the context's database is unreachable, so a cancel is not lost
+   * to a short outage or a burst. Resolves once it is written; rejects only after retrying
+   * for a minute.
+   */
+  async writeCancel(run: RunIdentity, reason: string, log: Log = this.deps.log): Promise<void> {
+    const command = buildCancelCommand(this.deps.subjects, {
+      capability: run.capability,
+      tenant: run.tenant,
+      streamId: run.streamId,
+      correlationId: run.correlationId,
+      causationId: run.commandId,
+      reason,
+    });
+    const giveUpAt = Date.now() + CANCEL_RETRY_FOR_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.write(run.capability, command);
+        log.info({ stream_id: run.streamId, reason }, "cancel command written");
+        return;
+      } catch (err) {
+        if (Date.now() >= giveUpAt) {
+          log.error({ err, stream_id: run.streamId }, "could not write the cancel command");
+          throw err;
+        }
+        log.warn({ err, stream_id: run.streamId, attempt }, "cancel not written yet; retrying");
+        await sleep(backoffMs(attempt, 100, 5_000));
+      }
+    }
+  }
+
+  /** Writes through the owning context's outbox, then publishes at once if it was new. */
+  private async write(capability: Capability, command: OutboxMessage): Promise<boolean> {
+    const inserted = await this.deps.outbox.enqueue(capability.context, [command]);
+    if (inserted.length === 0) return false;
+    this.deps.dispatcher?.dispatch(capability.context, [command]);
+    return true;
+  }
+}

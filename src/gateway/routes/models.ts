@@ -1,0 +1,37 @@
+import type { FastifyInstance } from "fastify";
+import type { Capability, ModelList } from "../../../contracts/index.js";
+import type { CapabilityCatalog } from "../../catalog.js";
+import { ModelNotFoundError } from "../../errors.js";
+import type { Principal } from "../../ports.js";
+
+const CATALOG_CREATED = Math.floor(Date.UTC(2026, 0, 1) / 1000);
+
+const modelObject = (c: Capability) => ({
+  id: c.id,
+  object: "model" as const,
+  created: CATALOG_CREATED,
+  owned_by: c.owned_by ?? c.context,
+});
+
+/** The capabilities a key may use (its `models` claim), in catalog order. */
+export function visibleCapabilities(catalog: CapabilityCatalog, p: Principal): Capability[] {
+  return catalog.list().filter((c) => !p.models || p.models.includes(c.id));
+}
+
+/** `GET /v1/models` and `GET /v1/models/{id}` (what `models.retrieve()` calls). */
+export async function modelRoutes(
+  app: FastifyInstance,
+  opts: { catalog: CapabilityCatalog },
+): Promise<void> {
+  app.get("/v1/models", async (req): Promise<ModelList> => ({
+    object: "list",
+    data: visibleCapabilities(opts.catalog, req.principal!).map(modelObject),
+  }));
+  // Model ids may contain "/" (e.g. "org/model"): the wildcard takes the rest of the path.
+  app.get<{ Params: { "*": string } }>("/v1/models/*", async (req) => {
+    const id = req.params["*"];
+    const c = visibleCapabilities(opts.catalog, req.principal!).find((m) => m.id === id);
+    if (!c) throw new ModelNotFoundError(id);
+    return modelObject(c);
+  });
+}

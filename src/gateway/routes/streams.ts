@@ -1,0 +1,49 @@
+import type { FastifyInstance } from "fastify";
+import type { ChatRuns } from "../runs/chat-runs.js";
+import { cursorValue } from "./request-headers.js";
+import { respondWithRun } from "./run-responses.js";
+
+type StreamParams = { Params: { id: string } };
+
+/** `chatcmpl-<stream id>` (what `chat.completions.retrieve()` sends) or a bare stream id. */
+const streamIdOf = (id: string) => (id.startsWith("chatcmpl-") ? id.slice(9) : id);
+
+/**
+ * A stream as a resource, from any gateway instance: its status and stored completion, its
+ * events (replayed after a cursor, then live), and cancel. Another tenant's stream and a
+ * missing one get the same 404.
+ */
+export async function streamRoutes(
+  app: FastifyInstance,
+  opts: { runs: ChatRuns; keepAliveMs: number },
+): Promise<void> {
+  const { runs } = opts;
+
+  app.get<StreamParams>("/v1/chat/completions/:id", async (req) =>
+    runs.status(req.principal!, streamIdOf(req.params.id)),
+  );
+
+  // Resume: `Last-Event-ID` (what EventSource sends back), `?starting_after=N` or `?after=N`
+  // skip the first N chunks. Reading does not own the stream: only the last reader anywhere
+  // leaving a plain stream stops it (after the cancel grace).
+  app.get<StreamParams & { Querystring: { after?: string; starting_after?: string } }>(
+    "/v1/chat/completions/:id/events",
+    async (req, reply) => {
+      const after =
+        cursorValue(req.query.starting_after, "starting_after") ??
+        cursorValue(req.query.after, "after") ??
+        cursorValue(req.headers["last-event-id"], "Last-Event-ID") ??
+        0;
+      const run = await runs.open(req.principal!, streamIdOf(req.params.id), req.log);
+      await respondWithRun(req, reply, runs, run, {
+        after,
+        json: false,
+        keepAliveMs: opts.keepAliveMs,
+      });
+    },
+  );
+
+  app.post<StreamParams>("/v1/chat/completions/:id/cancel", async (req) =>
+    runs.cancel(req.principal!, streamIdOf(req.params.id), "cancelled by the client", req.log),
+  );
+}

@@ -1,0 +1,161 @@
+import type { ContextName } from "../../../contracts/index.js";
+import type { Log } from "../../log.js";
+import type { ResultFeed, ResultSubscription } from "../../ports.js";
+import { decodeResultEvent } from "../result-decoder.js";
+import { AttemptSequencer, type Delivery } from "./attempt-sequencer.js";
+
+/** How long a known gap may stay open before it is filled from the stream (doubles, to 2 s). */
+const GAP_FILL_DELAY_MS = 250;
+const GAP_FILL_MAX_MS = 2_000;
+/** First check of a quiet stream against the stored events; doubles while it stays quiet. */
+const IDLE_PROBE_MIN_MS = 2_000;
+const IDLE_PROBE_MAX_MS = 30_000;
+
+/**
+ * One stream's results, in order, for one gateway instance: live from a core subscription
+ * (opened before the command is written, so nothing is missed at the start), with what live
+ * delivery lost filled from the stored stream. Core delivery is at most once (a reconnect can
+ * drop messages), so a known gap is filled quickly, a reconnect triggers a fill, and a quiet
+ * stream is checked now and then (less and less often while it stays quiet). Stored events are
+ * read from a cursor: a check never re-reads what an earlier one read.
+ */
+export class RunFeed {
+  private readonly sequencer = new AttemptSequencer();
+  private subscription: ResultSubscription | null = null;
+  private stopReconnects: (() => void) | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private timerIsShort = false;
+  private idleProbeMs = IDLE_PROBE_MIN_MS;
+  private gapFillMs = GAP_FILL_DELAY_MS;
+  private lastEventAt = Date.now();
+  private cursor = 1;
+  private filling: Promise<void> | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly feed: ResultFeed,
+    private readonly context: ContextName,
+    readonly subject: string,
+    private readonly log: Log,
+    private readonly sink: (deliveries: Delivery[]) => void,
+  ) {}
+
+  /**
+   * Subscribes to a stream's results and hands each batch of deliverable events to `sink`.
+   * `replayNow` also reads what is already stored (a resume); otherwise stored events are read
+   * only when a gap, a reconnect or a quiet spell calls for it.
+   */
+  static async open(
+    feed: ResultFeed,
+    context: ContextName,
+    subject: string,
+    log: Log,
+    sink: (deliveries: Delivery[]) => void,
+    replayNow = false,
+  ): Promise<RunFeed> {
+    const f = new RunFeed(feed, context, subject, log, sink);
+    f.subscription = await feed.subscribe(subject, (m) => f.accept(m.data));
+    f.stopReconnects = feed.onReconnect(() => void f.fill());
+    if (replayNow) await f.fill();
+    else f.schedule();
+    return f;
+  }
+
+  /** True once the terminal event has been delivered. */
+  get finished(): boolean {
+    return this.sequencer.done;
+  }
+
+  /** See {@link AttemptSequencer.agreesUpTo}. */
+  agreesUpTo(n: number): boolean {
+    return this.sequencer.agreesUpTo(n);
+  }
+
+  /** Reads the stored stream now (e.g. a request attaching to an existing stream). */
+  fill(): Promise<void> {
+    this.filling ??= this.readStored().finally(() => {
+      this.filling = null;
+      this.schedule();
+    });
+    return this.filling;
+  }
+
+  /** Stops listening; safe to call more than once. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.stopReconnects?.();
+    this.subscription?.close();
+  }
+
+  private accept(data: Uint8Array): void {
+    const event = decodeResultEvent(data);
+    if (event === null) {
+      this.log.warn({ subject: this.subject }, "ignored a malformed result event");
+      return;
+    }
+    this.deliver(this.sequencer.push(event));
+  }
+
+  private deliver(deliveries: Delivery[]): void {
+    if (this.closed) return;
+    if (deliveries.length > 0) {
+      this.lastEventAt = Date.now();
+      this.idleProbeMs = IDLE_PROBE_MIN_MS;
+      this.gapFillMs = GAP_FILL_DELAY_MS;
+      this.sink(deliveries);
+    }
+    if (this.sequencer.done) return this.close();
+    // A newly known gap shortens the wait; events alone never touch the timer (no churn per
+    // delta on the hot path): the idle check re-arms itself while events keep coming.
+    if (this.sequencer.hasGap && !this.timerIsShort) this.schedule();
+  }
+
+  /** Arms the one timer: short while a gap is known, else for the rest of the idle period. */
+  private schedule(): void {
+    if (this.closed || this.filling) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerIsShort = this.sequencer.hasGap;
+    const idleLeft = this.lastEventAt + this.idleProbeMs - Date.now();
+    this.timer = setTimeout(
+      () => this.onTimer(),
+      this.timerIsShort ? this.gapFillMs : Math.max(0, idleLeft),
+    );
+    this.timer.unref();
+  }
+
+  private onTimer(): void {
+    this.timer = null;
+    const quietFor = Date.now() - this.lastEventAt;
+    if (this.sequencer.hasGap) {
+      // A gap the stored stream cannot close yet (a retry still catching up) is checked less
+      // and less often; any progress resets the delay.
+      this.gapFillMs = Math.min(GAP_FILL_MAX_MS, this.gapFillMs * 2);
+      void this.fill();
+    } else if (quietFor >= this.idleProbeMs) {
+      this.idleProbeMs = Math.min(IDLE_PROBE_MAX_MS, this.idleProbeMs * 2);
+      void this.fill();
+    } else this.schedule();
+  }
+
+  private async readStored(): Promise<void> {
+    if (this.closed) return;
+    try {
+      const stored = await this.feed.replay(this.context, this.subject, this.cursor);
+      this.cursor = stored.nextSeq;
+      this.log.debug(
+        { subject: this.subject, stored: stored.messages.length },
+        "checked stored results",
+      );
+      const out: Delivery[] = [];
+      for (const m of stored.messages) {
+        const e = decodeResultEvent(m.data);
+        if (e) out.push(...this.sequencer.push(e));
+      }
+      this.deliver(out);
+    } catch (err) {
+      this.log.warn({ err, subject: this.subject }, "reading stored results failed; will retry");
+    }
+  }
+}
