@@ -36,6 +36,9 @@ import { CommandProcessor } from "../src/worker/command-processor.js";
 import type { HandlerRegistry } from "../src/worker/handler.js";
 import type { Infrastructure } from "./infrastructure.js";
 
+/** Progress acks and lease renewals go out four times per ack wait (a lost one is harmless). */
+const heartbeatEvery = (ackWaitMs: number) => Math.max(250, Math.floor(ackWaitMs / 4));
+
 /** Something that can be stopped during the staged shutdown. */
 interface Stoppable {
   name: string;
@@ -266,7 +269,11 @@ export class Runtime {
       this.js,
       this.subjects,
       ctx,
-      { batchSize: this.config.worker.batchSize, maxInflight: this.config.worker.maxInflight },
+      {
+        batchSize: this.config.worker.batchSize,
+        maxInflight: this.config.worker.maxInflight,
+        heartbeatMs: heartbeatEvery(this.config.worker.ackWaitMs),
+      },
       log,
     );
     await source.start((cmd) => processor.process(cmd));

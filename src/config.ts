@@ -49,7 +49,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BATCH_SIZE: int(50, 1),
   MAX_INFLIGHT: int(25, 1),
-  ACK_WAIT_SECS: int(120, 1),
+  ACK_WAIT_SECS: int(4, 1),
   MAX_DELIVER: int(20, 1),
   DLQ_SUBJECT: z
     .string()

@@ -120,8 +120,6 @@ export interface DeliveredCommand {
   deliveryCount: number;
   ack(): Promise<void>;
   nak(delayMs: number): void;
-  /** Tells the server the message is still being worked on (resets its ack timer). */
-  working(): void;
 }
 
 /** A context's command stream, consumed by competing workers through one durable consumer. */
@@ -144,7 +142,8 @@ export interface InboxStore {
    * processed is a duplicate; a row leased by another live worker is busy.
    */
   claim(messageId: string, eventType: string, leaseMs: number): Promise<InboxClaim>;
-  extendLease(messageId: string, leaseMs: number): Promise<void>;
+  /** Renews the leases of the messages this worker runs (one statement for all). */
+  extendLeases(messageIds: string[], leaseMs: number): Promise<void>;
   /** Records a failed attempt and frees the lease so a redelivery can claim it. */
   release(messageId: string, error: string): Promise<void>;
   /**

@@ -3,34 +3,33 @@ import type { ContextName, SubjectSpace } from "../../contracts/index.js";
 import type { Log } from "../../src/log.js";
 import type { CommandSource, DeliveredCommand } from "../../src/ports.js";
 
-function toDelivered(m: JsMsg): DeliveredCommand {
-  return {
-    subject: m.subject,
-    data: m.data,
-    messageId: m.headers?.get("Nats-Msg-Id") || undefined,
-    deliveryCount: m.info.deliveryCount,
-    // A plain ack: effects are committed before it is sent, and if it is lost the redelivery
-    // meets the processed inbox row and is acked then.
-    ack: async () => m.ack(),
-    nak: (delayMs) => m.nak(delayMs),
-    working: () => m.working(),
-  };
+/** Settings of a context's command source. */
+export interface CommandSourceOptions {
+  batchSize: number;
+  maxInflight: number;
+  /** How often held messages tell the server they are being worked on (`+WPI`). */
+  heartbeatMs: number;
 }
 
 /**
  * A context's commands from the durable pull consumer shared by all its workers, handled at
- * most `maxInflight` at a time.
+ * most `maxInflight` at a time. Every message this worker holds (queued here or running) is
+ * kept alive with one timer sending progress acks, so the consumer's ack wait can be short:
+ * a worker that dies stops them, and its messages are redelivered to another worker after one
+ * ack wait instead of a long one.
  */
 export class JetStreamCommandSource implements CommandSource {
   private messages: ConsumerMessages | null = null;
   private readonly inflight = new Set<Promise<void>>();
+  private readonly held = new Set<JsMsg>();
   private loop: Promise<void> | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly js: JetStreamClient,
     private readonly subjects: SubjectSpace,
     private readonly context: ContextName,
-    private readonly opts: { batchSize: number; maxInflight: number },
+    private readonly opts: CommandSourceOptions,
     private readonly log: Log,
   ) {}
 
@@ -43,14 +42,20 @@ export class JetStreamCommandSource implements CommandSource {
       max_messages: Math.min(this.opts.batchSize, this.opts.maxInflight),
     });
     this.messages = messages;
+    this.heartbeat = setInterval(() => {
+      for (const m of this.held) m.working();
+    }, this.opts.heartbeatMs);
+    this.heartbeat.unref();
     this.loop = (async () => {
       for await (const m of messages) {
+        this.held.add(m);
         if (this.inflight.size >= this.opts.maxInflight) await Promise.race(this.inflight);
-        const p = handle(toDelivered(m))
+        const p = handle(this.toDelivered(m))
           .catch((err: unknown) => {
-            // The processor could not record an outcome (database down): leave the message
-            // unacked, so it is redelivered after a pause.
-            this.log.error({ err, subject: m.subject }, "command handling failed; will redeliver");
+            // The processor could not record an outcome even after retrying (the database is
+            // down for long): leave the message for redelivery after a pause.
+            this.log.error({ err, subject: m.subject }, "command not settled; will redeliver");
+            this.settled(m);
             m.nak(5_000);
           })
           .finally(() => this.inflight.delete(p));
@@ -64,5 +69,29 @@ export class JetStreamCommandSource implements CommandSource {
     this.messages?.stop();
     await this.loop;
     await Promise.allSettled([...this.inflight]);
+    if (this.heartbeat) clearInterval(this.heartbeat);
+  }
+
+  private settled(m: JsMsg): void {
+    this.held.delete(m);
+  }
+
+  private toDelivered(m: JsMsg): DeliveredCommand {
+    return {
+      subject: m.subject,
+      data: m.data,
+      messageId: m.headers?.get("Nats-Msg-Id") || undefined,
+      deliveryCount: m.info.deliveryCount,
+      // A plain ack: effects are committed before it is sent, and if it is lost the redelivery
+      // meets the processed inbox row and is acked then.
+      ack: async () => {
+        this.settled(m);
+        m.ack();
+      },
+      nak: (delayMs) => {
+        this.settled(m);
+        m.nak(delayMs);
+      },
+    };
   }
 }

@@ -18,7 +18,7 @@ const STATE = `
 
 const EXTEND = `
   UPDATE inbox_messages SET locked_until = now() + $2 * interval '1 millisecond'
-   WHERE message_id = $1 AND processed_at IS NULL`;
+   WHERE message_id = ANY($1::text[]) AND processed_at IS NULL`;
 
 const RELEASE = `
   UPDATE inbox_messages SET locked_until = NULL, last_error = $2
@@ -81,8 +81,9 @@ export class PgInboxStore implements InboxStore {
     return { status: "busy", retryInMs: Math.max(100, s.lease_left_ms ?? 0) };
   }
 
-  async extendLease(messageId: string, leaseMs: number): Promise<void> {
-    await this.leasePool.query(EXTEND, [messageId, leaseMs]);
+  async extendLeases(messageIds: string[], leaseMs: number): Promise<void> {
+    if (messageIds.length === 0) return;
+    await this.leasePool.query(EXTEND, [messageIds, leaseMs]);
   }
 
   async release(messageId: string, error: string): Promise<void> {

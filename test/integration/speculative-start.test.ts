@@ -68,7 +68,6 @@ async function deliverTwice(handler: ChatHandler) {
     deliveryCount: 1,
     ack: async () => void outcomes.push("ack"),
     nak: (ms) => void outcomes.push(`nak:${ms > 0 ? "later" : "now"}`),
-    working: () => undefined,
   });
   await Promise.all([processor.process(delivery()), processor.process(delivery())]);
   const terminal = await pool.query(

@@ -104,8 +104,8 @@ afterAll(async () => {
 
 describe("worker ack rules", () => {
   it("runs the handler once when a processed command is delivered again", async () => {
-    // A worker whose first ack is lost: it commits, then "crashes" before acking, so
-    // JetStream redelivers after ACK_WAIT_SECS.
+    // A worker whose first ack is lost: it commits, then the message comes back (as after a
+    // crash before the ack, or a lost ack).
     const wnc = await connect({ servers: SYSTEM.nats });
     const processor = testProcessor({
       namespace: world.namespace,
@@ -118,14 +118,14 @@ describe("worker ack rules", () => {
       wnc.jetstream(),
       subjects,
       "sea",
-      { batchSize: 10, maxInflight: 10 },
+      { batchSize: 10, maxInflight: 10, heartbeatMs: 500 },
       testLog,
     );
     const deliveries: number[] = [];
     await source.start((cmd) => {
       deliveries.push(cmd.deliveryCount);
       const lose = cmd.deliveryCount === 1;
-      return processor.process({ ...cmd, ack: lose ? async () => undefined : cmd.ack });
+      return processor.process({ ...cmd, ack: lose ? async () => cmd.nak(0) : cmd.ack });
     });
     try {
       const { completion, streamId } = await complete("sea-count", "exactly once please");

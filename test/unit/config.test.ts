@@ -15,7 +15,7 @@ describe("config", () => {
     expect(c.worker).toEqual({
       batchSize: 50,
       maxInflight: 25,
-      ackWaitMs: 120_000,
+      ackWaitMs: 4_000,
       maxDeliver: 20,
     });
     expect(Object.isFrozen(c)).toBe(true);

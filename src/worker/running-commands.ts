@@ -1,0 +1,48 @@
+import type { ContextName } from "../../contracts/index.js";
+import type { CancelBroadcast } from "../ports.js";
+
+/** The client of the stream left, or asked to stop it; its work was stopped. */
+export class StreamCancelledError extends Error {
+  override name = "StreamCancelledError";
+}
+
+const keyOf = (tenant: string, streamId: string) => `${tenant}\n${streamId}`;
+
+/**
+ * The chat commands running in this worker, by tenant and stream id (stream ids are a
+ * tenant's own), so a cancellation announced by any worker stops the one running here.
+ */
+export class RunningCommands {
+  private readonly running = new Map<string, AbortController>();
+  private readonly stopListening: () => void;
+
+  constructor(broadcast: CancelBroadcast, context: ContextName) {
+    this.stopListening = broadcast.listen(context, (tenant, streamId) => {
+      this.running.get(keyOf(tenant, streamId))?.abort(new StreamCancelledError("the client left"));
+    });
+  }
+
+  /**
+   * Registers a run; returns its controller and a function that forgets it. A duplicate
+   * delivery running here at the same time has its own entry, which forgetting this one keeps.
+   */
+  add(tenant: string, streamId: string): { controller: AbortController; forget: () => void } {
+    const key = keyOf(tenant, streamId);
+    const controller = new AbortController();
+    this.running.set(key, controller);
+    return {
+      controller,
+      forget: () => {
+        if (this.running.get(key) === controller) this.running.delete(key);
+      },
+    };
+  }
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  close(): void {
+    this.stopListening();
+  }
+}
