@@ -3,6 +3,7 @@ import {
   type ChatCompletedPayload,
   type ChatFailedPayload,
   type ContextName,
+  type ForeignEnvelope,
   type SubjectSpace,
 } from "../../contracts/index.js";
 import type { Log } from "../log.js";
@@ -15,7 +16,12 @@ import type {
   StreamPublisher,
 } from "../ports.js";
 import { backoffMs } from "../sleep.js";
-import { decodeCommand, inboxKey, type DecodedCommand } from "./command-decoder.js";
+import {
+  decodeCommand,
+  inboxKey,
+  type DecodedCommand,
+  type ResultBase,
+} from "./command-decoder.js";
 import { withDbRetry, type DbRetryPolicy } from "./db-retry.js";
 import { decide, type Outcome } from "./decision.js";
 import { DeltaEmitter } from "./delta-emitter.js";
@@ -23,6 +29,7 @@ import {
   AlreadyProcessedError,
   CapabilityError,
   PoisonMessageError,
+  type ChatHandler,
   type HandlerContext,
   type HandlerRegistry,
 } from "./handler.js";
@@ -122,21 +129,32 @@ export class CommandProcessor {
       case "cancel":
         return this.cancel(cmd, decoded, log);
       case "chat":
-        return this.run(cmd, decoded, log);
+        return this.run(
+          cmd,
+          decoded,
+          decoded.payload.handler,
+          (handler, ctx) => handler.handle(decoded.payload, ctx),
+          log,
+        );
     }
   }
 
-  /** Claims, runs the handler, settles. */
+  /**
+   * Claims the command, runs `invoke` with the named handler, settles. Every kind of command
+   * that streams results to a client runs through here.
+   */
   private async run(
     cmd: DeliveredCommand,
-    decoded: Extract<DecodedCommand, { kind: "chat" }>,
+    decoded: DecodedCommand & { envelope: ForeignEnvelope; origin: ResultBase },
+    handlerName: string,
+    invoke: (handler: ChatHandler, ctx: HandlerContext) => Promise<ChatCompletedPayload>,
     log: Log,
   ): Promise<void> {
-    const { envelope, origin, payload } = decoded;
+    const { envelope, origin } = decoded;
     const messageId = cmd.messageId!;
-    const handler = this.deps.handlers.get(payload.handler);
+    const handler = this.deps.handlers.get(handlerName);
     if (!handler) {
-      const reason = `no handler named '${payload.handler}'`;
+      const reason = `no handler named '${handlerName}'`;
       return this.settle(cmd, decoded, { kind: "poison", reason }, log);
     }
     const clog = log.child({ correlation_id: origin.correlationId, stream_id: origin.streamId });
@@ -176,7 +194,7 @@ export class CommandProcessor {
     // names the attempt, and it is aborted (its deltas dropped) if the claim is refused.
     let speculative: Promise<ChatCompletedPayload> | null = null;
     if (handler.sideEffects === "none" && cmd.deliveryCount === 1) {
-      speculative = handler.handle(payload, ctx);
+      speculative = invoke(handler, ctx);
       speculative.catch(() => undefined);
     }
     let outcome: Outcome;
@@ -207,7 +225,7 @@ export class CommandProcessor {
         try {
           // Cancelled before it started: never call the handler (a speculative run is aborted).
           if (controller.signal.aborted) throw controller.signal.reason;
-          completed = await (speculative ?? handler.handle(payload, ctx));
+          completed = await (speculative ?? invoke(handler, ctx));
           await emitter.flush();
           outcome = { kind: "completed" };
         } catch (err) {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import {
   isSubjectToken,
+  type Capability,
   type ChatDelivery,
   type ChatResultEvent,
   type StoredChatCompletion,
@@ -59,18 +60,42 @@ export interface StartOptions {
   releaseSlot?: () => void;
 }
 
-/** The request fields that decide the answer (not how it is delivered). */
-function requestHash(input: ChatInput): string {
-  const { stream, stream_options, background, ...rest } = input.request;
-  return sha256(stableJson(rest));
+/**
+ * What starting a run needs, whatever its command: the capability, how its results are
+ * delivered, and how to write its command (once: a second write of the same stream's command
+ * returns `written: false`).
+ */
+export interface RunSpec {
+  capability: Capability;
+  delivery: ChatDelivery;
+  write(ids: {
+    streamId: string;
+    tenant: string;
+    correlationId: string;
+  }): Promise<{ commandId: string; written: boolean }>;
 }
 
-/** The fields of a stream's delivery that a stored command may lack. */
-function deliveryOf(input: ChatInput): ChatDelivery {
-  const d: ChatDelivery = { request_hash: requestHash(input) };
-  if (input.request.background === true) d.background = true;
-  if (input.request.stream_options?.include_usage === true) d.include_usage = true;
+/**
+ * How a run's results are delivered: `answerInputs` are the request fields that decide the
+ * answer (hashed, so a retry with the same idempotency key and another body is refused).
+ */
+export function runDelivery(
+  answerInputs: unknown,
+  opts: { background?: boolean | null | undefined; includeUsage?: boolean | null | undefined },
+): ChatDelivery {
+  const d: ChatDelivery = { request_hash: sha256(stableJson(answerInputs)) };
+  if (opts.background === true) d.background = true;
+  if (opts.includeUsage === true) d.include_usage = true;
   return d;
+}
+
+/** A chat request's delivery: everything but `stream`, `stream_options` and `background`. */
+function deliveryOf(input: ChatInput): ChatDelivery {
+  const { stream, stream_options, background, ...answerInputs } = input.request;
+  return runDelivery(answerInputs, {
+    background,
+    includeUsage: stream_options?.include_usage,
+  });
 }
 
 /**
@@ -101,13 +126,26 @@ export class ChatRuns {
    * request only: another body is a 422).
    */
   async start(input: ChatInput, opts: StartOptions): Promise<ChatRun> {
+    const delivery = deliveryOf(input);
+    return this.startRun(
+      {
+        capability: input.capability,
+        delivery,
+        write: (ids) => this.deps.commands.writeChat(input, ids, delivery, opts.origin ?? {}),
+      },
+      opts,
+    );
+  }
+
+  /** Starts a run of any command (see {@link start}). */
+  async startRun(spec: RunSpec, opts: StartOptions): Promise<ChatRun> {
     const tenant = opts.principal.tenant;
     const streamId =
       opts.streamId ??
       (opts.idempotencyKey !== undefined
         ? uuidV5(`${tenant}\n${opts.idempotencyKey}`, ID_NAMESPACES.stream)
         : randomUUID());
-    const delivery = deliveryOf(input);
+    const delivery = spec.delivery;
     try {
       const local = this.runs.get(keyOf(tenant, streamId));
       if (local) {
@@ -117,20 +155,15 @@ export class ChatRuns {
         if (opts.releaseSlot) local.onClose(opts.releaseSlot);
         return local;
       }
-      return await this.startNew(input, opts, streamId, delivery);
+      return await this.startNew(spec, opts, streamId);
     } catch (err) {
       opts.releaseSlot?.();
       throw err;
     }
   }
 
-  private async startNew(
-    input: ChatInput,
-    opts: StartOptions,
-    streamId: string,
-    delivery: ChatDelivery,
-  ): Promise<ChatRun> {
-    const { capability } = input;
+  private async startNew(spec: RunSpec, opts: StartOptions, streamId: string): Promise<ChatRun> {
+    const { capability, delivery } = spec;
     const tenant = opts.principal.tenant;
     const early: Delivery[] = [];
     let run: ChatRun | null = null;
@@ -148,12 +181,7 @@ export class ChatRuns {
     }
     let written: { commandId: string; written: boolean };
     try {
-      written = await this.deps.commands.writeChat(
-        input,
-        { streamId, tenant, correlationId: opts.correlationId },
-        delivery,
-        opts.origin ?? {},
-      );
+      written = await spec.write({ streamId, tenant, correlationId: opts.correlationId });
     } catch (err) {
       feed.close();
       throw new ServiceUnavailableError(
