@@ -11,6 +11,7 @@ import { NatsResultFeed } from "../adapters/nats/result-feed.js";
 import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/streams.js";
 import { NatsCancelBroadcast } from "../adapters/nats/cancel-broadcast.js";
 import { NatsStreamPresence } from "../adapters/nats/stream-presence.js";
+import { JetStreamDomainEventSource } from "../adapters/nats/domain-event-source.js";
 import { PgCancellationStore } from "../adapters/postgres/cancellation-store.js";
 import { PgInboxStore } from "../adapters/postgres/inbox-store.js";
 import { PgStreamDirectory } from "../adapters/postgres/stream-directory.js";
@@ -79,13 +80,19 @@ export class Runtime {
   ): Promise<Runtime> {
     const nc = await connectNats(infra.natsUrl, name, log, { credsFile: config.natsCredsFile });
     const jsm = await nc.jetstreamManager();
-    const poolSize = config.worker.maxInflight + 10;
+    // A small fixed pool per database, whatever the handler concurrency: queries are short and
+    // a burst waits for a connection (PG_POOL_WAIT_MS) instead of exhausting the server's.
     const onError = (err: Error) => log.warn({ err }, "postgres pool client error");
+    const sized = { max: config.postgres.poolSize, waitMs: config.postgres.poolWaitMs, onError };
     const pools = {
-      sea: createPool(infra.databaseUrls.sea, { max: poolSize, onError }),
-      vibespro: createPool(infra.databaseUrls.vibespro, { max: poolSize, onError }),
+      sea: createPool(infra.databaseUrls.sea, sized),
+      vibespro: createPool(infra.databaseUrls.vibespro, sized),
     };
-    const relaxed = { max: poolSize, onError, relaxedCommit: true };
+    const relaxed = {
+      ...sized,
+      max: Math.max(2, Math.ceil(config.postgres.poolSize / 2)),
+      relaxedCommit: true,
+    };
     const relaxedPools = {
       sea: createPool(infra.databaseUrls.sea, relaxed),
       vibespro: createPool(infra.databaseUrls.vibespro, relaxed),
@@ -157,6 +164,11 @@ export class Runtime {
       streams: new PgStreamDirectory(this.relaxedPools),
       presence: new NatsStreamPresence(this.nc, this.subjects),
       cancelGraceMs: this.config.streamCancelGraceMs,
+      domainEvents: {
+        source: new JetStreamDomainEventSource(this.js, this.jsm),
+        rules: [...this.config.domainEventStreams],
+      },
+      websocket: this.config.websocket,
       verifier: new CachingVerifier(this.verifier()),
       ...(this.config.auth.revokedJtisFile
         ? { revocations: new FileRevocationList(this.config.auth.revokedJtisFile, this.log) }

@@ -1,5 +1,10 @@
 import { z } from "zod";
 import { DEFAULT_DLQ_SUBJECT, SUBJECT_TOKEN } from "../contracts/index.js";
+import {
+  DEFAULT_EVENT_STREAMS,
+  parseEventStreamRules,
+  type EventStreamRule,
+} from "./domain-event-rules.js";
 
 /**
  * The one module that reads the environment. Everything is validated at once; a bad value fails
@@ -48,6 +53,8 @@ const EnvSchema = z.object({
   NATS_CREDS_FILE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BATCH_SIZE: int(50, 1),
+  PG_POOL_SIZE: int(8, 1),
+  PG_POOL_WAIT_MS: int(30_000, 100),
   MAX_INFLIGHT: int(25, 1),
   ACK_WAIT_SECS: int(4, 1),
   MAX_DELIVER: int(20, 1),
@@ -67,6 +74,11 @@ const EnvSchema = z.object({
   ECHO_DELAY_MS: int(0),
   SSE_KEEPALIVE_MS: int(15_000, 100),
   STREAM_CANCEL_GRACE_MS: int(0),
+  DOMAIN_EVENT_STREAMS: z.string().default(DEFAULT_EVENT_STREAMS),
+  WS_MAX_BUFFERED_BYTES: int(4 * 1024 * 1024, 1024),
+  WS_SLOW_READER_MS: int(30_000, 100),
+  WS_PING_INTERVAL_MS: int(30_000, 100),
+  WS_MAX_SUBSCRIPTIONS: int(256, 1),
   NATS_NAMESPACE: z.string().regex(SUBJECT_TOKEN).optional(),
   DATA_DIR: z.string().min(1).default(".data"),
   RELAY_BATCH_SIZE: int(100, 1),
@@ -120,6 +132,8 @@ export interface Config {
   };
   readonly natsCredsFile: string | undefined;
   readonly logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
+  /** Connections per context database (a fixed pool, independent of handler concurrency). */
+  readonly postgres: { readonly poolSize: number; readonly poolWaitMs: number };
   readonly worker: {
     readonly batchSize: number;
     readonly maxInflight: number;
@@ -132,6 +146,15 @@ export interface Config {
   readonly keepAliveMs: number;
   /** How long a plain stream whose last reader left keeps running for a resume (0 = none). */
   readonly streamCancelGraceMs: number;
+  /** Event streams tenants may subscribe to, and where their tenant token sits. */
+  readonly domainEventStreams: readonly EventStreamRule[];
+  /** Per-socket WebSocket limits. */
+  readonly websocket: {
+    readonly maxBufferedBytes: number;
+    readonly slowReaderMs: number;
+    readonly pingIntervalMs: number;
+    readonly maxSubscriptions: number;
+  };
   readonly namespace: string;
   readonly dataDir: string;
   readonly relay: {
@@ -181,6 +204,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (e.GATEWAY_JWKS_URL && (!e.GATEWAY_JWT_ISSUER || !e.GATEWAY_JWT_AUDIENCE)) {
       problems.push("GATEWAY_JWKS_URL: also set GATEWAY_JWT_ISSUER and GATEWAY_JWT_AUDIENCE");
     }
+    const rules = parseEventStreamRules(e.DOMAIN_EVENT_STREAMS);
+    if (!rules.ok) problems.push(...rules.problems.map((p) => `DOMAIN_EVENT_STREAMS: ${p}`));
     if ((e.SEA_DATABASE_URL === undefined) !== (e.VIBESPRO_DATABASE_URL === undefined)) {
       problems.push(
         "SEA_DATABASE_URL and VIBESPRO_DATABASE_URL: set both, or neither to use the embedded Postgres",
@@ -216,6 +241,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
     natsCredsFile: e.NATS_CREDS_FILE,
     logLevel: e.LOG_LEVEL,
+    postgres: Object.freeze({ poolSize: e.PG_POOL_SIZE, poolWaitMs: e.PG_POOL_WAIT_MS }),
     worker: Object.freeze({
       batchSize: e.BATCH_SIZE,
       maxInflight: e.MAX_INFLIGHT,
@@ -226,6 +252,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     echoDelayMs: e.ECHO_DELAY_MS,
     keepAliveMs: e.SSE_KEEPALIVE_MS,
     streamCancelGraceMs: e.STREAM_CANCEL_GRACE_MS,
+    domainEventStreams: Object.freeze(
+      (parseEventStreamRules(e.DOMAIN_EVENT_STREAMS) as { rules: EventStreamRule[] }).rules,
+    ),
+    websocket: Object.freeze({
+      maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      slowReaderMs: e.WS_SLOW_READER_MS,
+      pingIntervalMs: e.WS_PING_INTERVAL_MS,
+      maxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
+    }),
     namespace: e.NATS_NAMESPACE ?? "",
     dataDir: e.DATA_DIR,
     relay: Object.freeze({

@@ -235,3 +235,43 @@ export interface StreamPresence {
   /** True if another instance holds the stream (answers at once when none does). */
   isHeldElsewhere(tenant: string, streamId: string): Promise<boolean>;
 }
+
+/** Where a domain-event subscription starts. */
+export type EventStart =
+  | { deliver: "new" }
+  | { deliver: "all" }
+  | { deliver: "seq"; seq: number }
+  | { deliver: "time"; time: string };
+
+/** One stored event of another service's stream. */
+export interface DomainEventMessage {
+  /** The stream sequence (the resume cursor). */
+  seq: number;
+  subject: string;
+  /** When the stream stored it (ISO 8601). */
+  time: string;
+  data: Uint8Array;
+}
+
+/** A live subscription to a stream's events. */
+export interface DomainEventSubscription {
+  /** Stops it and deletes its consumer. */
+  close(): Promise<void>;
+}
+
+/**
+ * Reads other services' event streams on the shared cluster (e.g. `AGGREGATE_EVENTS`), one
+ * short-lived consumer per subscription: a unique name, explicit acks, a bounded idle time, and
+ * deleted when the subscriber leaves.
+ */
+export interface DomainEventSource {
+  /**
+   * Creates the subscription's consumer (rejects if the stream does not exist) and calls
+   * `onEvent` for each event in order, the next only once the previous has resolved (so a slow
+   * subscriber slows its own consumer, nothing else).
+   */
+  subscribe(
+    opts: { stream: string; filter: string; start: EventStart; name: string },
+    onEvent: (event: DomainEventMessage) => Promise<void>,
+  ): Promise<DomainEventSubscription>;
+}

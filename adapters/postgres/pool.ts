@@ -3,13 +3,19 @@ import pg from "pg";
 /** A pool for one context database; errors on idle clients are logged, never fatal. */
 export function createPool(
   connectionString: string,
-  opts: { max?: number; onError?: (err: Error) => void; relaxedCommit?: boolean } = {},
+  opts: {
+    max?: number;
+    /** How long a query may wait for a free connection (a burst queues, it does not fail). */
+    waitMs?: number;
+    onError?: (err: Error) => void;
+    relaxedCommit?: boolean;
+  } = {},
 ): pg.Pool {
   const pool = new pg.Pool({
     connectionString,
-    max: opts.max ?? 20,
-    idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: 5_000,
+    max: opts.max ?? 10,
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: opts.waitMs ?? 30_000,
     // `relaxedCommit`: commits return before their WAL is flushed. Only for writes whose loss
     // in a database crash is repaired by a retry (leases, "published" marks), never for
     // commands, results or processed marks.

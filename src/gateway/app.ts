@@ -6,7 +6,7 @@ import { isSubjectToken } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
 import { NotFoundError, toOpenAIError } from "../errors.js";
 import type {
-  Principal,
+  DomainEventSource,
   ReadinessCheck,
   RevocationList,
   StreamDirectory,
@@ -15,13 +15,18 @@ import type {
 } from "../ports.js";
 import { authenticate } from "./auth.js";
 import { ChatCommands, type ChatCommandsDeps } from "./chat-commands.js";
-import { OverloadGuard, RateLimitedError, StreamCounter } from "./limits.js";
+import { ChatAdmission, limitKey } from "./chat-admission.js";
+import { DomainEvents } from "./events/domain-events.js";
+import { OverloadGuard, StreamCounter } from "./limits.js";
 import { chatRoutes } from "./routes/chat.js";
+import { domainEventRoutes } from "./routes/domain-events.js";
+import { websocketRoutes } from "./routes/websocket.js";
 import { healthRoutes } from "./routes/health.js";
 import { modelRoutes } from "./routes/models.js";
 import { streamRoutes } from "./routes/streams.js";
 import { ChatRuns } from "./runs/chat-runs.js";
 import type { ResultFeed } from "../ports.js";
+import type { EventStreamRule } from "../domain-event-rules.js";
 
 /** What the HTTP surface needs. */
 export interface GatewayAppDeps extends ChatCommandsDeps {
@@ -43,7 +48,26 @@ export interface GatewayAppDeps extends ChatCommandsDeps {
   cancelGraceMs?: number;
   /** True while the process shuts down (readiness turns false). */
   stopping?: () => boolean;
+  /** Other services' event streams, for `/v1/events` and WebSocket event subscriptions. */
+  domainEvents?: { source: DomainEventSource; rules: EventStreamRule[] } | undefined;
+  /** WebSocket limits (see {@link SendQueueLimits}). */
+  websocket?: Partial<WebSocketLimits>;
 }
+
+/** Limits of one WebSocket. */
+export interface WebSocketLimits {
+  maxBufferedBytes: number;
+  slowReaderMs: number;
+  pingIntervalMs: number;
+  maxSubscriptions: number;
+}
+
+const DEFAULT_WEBSOCKET: WebSocketLimits = {
+  maxBufferedBytes: 4 * 1024 * 1024,
+  slowReaderMs: 30_000,
+  pingIntervalMs: 30_000,
+  maxSubscriptions: 256,
+};
 
 /** Per-request and per-key limits (0 = unlimited for the per-key ones). */
 export interface GatewayLimits {
@@ -67,9 +91,6 @@ const DEFAULT_LIMITS: GatewayLimits = {
   shedEventLoopDelayMs: 500,
   shedHeapRatio: 0.92,
 };
-
-/** The key a per-key limit counts against. */
-const limitKey = (p: Principal) => p.keyId ?? `tenant:${p.tenant}`;
 
 /** A URL fit for logs: a key passed as `access_token` never reaches them. */
 const loggableUrl = (url: string) => url.replace(/([?&]access_token=)[^&]*/g, "$1[redacted]");
@@ -149,6 +170,9 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     reply.header("x-request-id", req.id);
   });
   app.addHook("onResponse", async (req, reply) => {
+    // An upgrade refused with an HTTP answer (401…) arrived on a socket the HTTP server no
+    // longer tracks: end it, or it would outlive the answer and hold up shutdown.
+    if (req.headers.upgrade && reply.statusCode !== 101) req.raw.socket?.end();
     req.log.info(
       {
         method: req.method,
@@ -171,31 +195,34 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       max: (req) => req.principal?.limits?.rpm ?? limits.defaultRpm,
       allowList: (req) => (req.principal?.limits?.rpm ?? limits.defaultRpm) <= 0,
       timeWindow: 60_000,
-      errorResponseBuilder: (req, ctx) =>
-        new RateLimitedError(
-          `Rate limit reached: ${ctx.max} requests per minute for this key.`,
-          Math.max(1, Math.ceil(ctx.ttl / 1000)),
-          "rate_limit_exceeded",
-        ),
     });
-    const takeRate = v1.rateLimit();
+    const takeRate = v1.createRateLimit();
+    const admission = new ChatAdmission({
+      commands,
+      runs,
+      streams: new StreamCounter(),
+      limits,
+      takeRate: (req) => takeRate(req),
+    });
     v1.addHook("onRequest", async (req) => {
       overload.check();
       req.principal = await authenticate(req, deps.verifier, deps.revocations);
     });
     await v1.register(modelRoutes, { catalog: deps.catalog });
-    await v1.register(chatRoutes, {
-      commands,
-      runs,
-      streams: new StreamCounter(),
-      limits,
-      keepAliveMs,
-      takeRate: async (req, reply) => {
-        await takeRate.call(v1, req, reply);
-      },
-      limitKey,
-    });
+    await v1.register(chatRoutes, { admission, runs, keepAliveMs });
     await v1.register(streamRoutes, { runs, keepAliveMs });
+    const events = deps.domainEvents
+      ? new DomainEvents(deps.domainEvents.source, deps.domainEvents.rules, deps.subjects.namespace)
+      : undefined;
+    if (events) await v1.register(domainEventRoutes, { events, keepAliveMs });
+    await v1.register(websocketRoutes, {
+      admission,
+      runs,
+      events,
+      revocations: deps.revocations,
+      limits: { ...DEFAULT_WEBSOCKET, ...deps.websocket },
+      maxFrameBytes: deps.bodyLimit ?? 512 * 1024,
+    });
   });
 
   return app;

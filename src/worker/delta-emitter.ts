@@ -31,7 +31,7 @@ export class DeltaEmitter {
   /** The attempt number the inbox claim gave; held deltas go out now. */
   open(attempt: number): void {
     this.origin = { ...this.base, attempt };
-    for (const delta of this.held.splice(0)) void this.publish(delta);
+    for (const delta of this.held.splice(0)) this.publish(delta);
   }
 
   /** The identity of the attempt's result events (after {@link open}). */
@@ -45,7 +45,9 @@ export class DeltaEmitter {
       this.held.push(delta);
       return Promise.resolve();
     }
-    return this.publish(delta);
+    this.publish(delta);
+    // Backpressure: a handler faster than the bus waits for a window of acks.
+    return this.inFlight.length >= 256 ? this.flush() : Promise.resolve();
   }
 
   async flush(): Promise<void> {
@@ -53,7 +55,7 @@ export class DeltaEmitter {
     await Promise.all(pending);
   }
 
-  private publish(delta: ChatDeltaPayload): Promise<void> {
+  private publish(delta: ChatDeltaPayload): void {
     const origin = this.origin!;
     const seq = this.nextSeq++;
     const env = resultEnvelope(origin, "delta", seq, delta);
@@ -70,7 +72,5 @@ export class DeltaEmitter {
     // Observed here so an early failure is not an unhandled rejection; flush() reports it.
     p.catch(() => undefined);
     this.inFlight.push(p);
-    if (this.inFlight.length >= 256) return this.flush();
-    return Promise.resolve();
   }
 }

@@ -8,7 +8,9 @@ import type { HandlerRegistry } from "../../src/worker/handler.js";
 import { TEST_SECRET, testLog, type TestWorld } from "./env.js";
 
 /** Test catalog: the defaults plus one model per test handler. */
-export function testCatalog(extra: { id: string; context: ContextName; handler: string }[] = []) {
+export function testCatalog(
+  extra: { id: string; context: ContextName; handler: string; upstream_model?: string }[] = [],
+) {
   return new CapabilityCatalog(
     CatalogSchema.parse({
       capabilities: [
@@ -30,6 +32,8 @@ export interface TestSystem {
   outboxCount(eventType?: string): Promise<number>;
   /** Starts an extra runtime (own NATS connection) running workers; returns it to stop. */
   startWorkers(handlers: HandlerRegistry, contexts?: ContextName[]): Promise<Runtime>;
+  /** Starts a second gateway instance (own runtime and NATS connection) on the same world. */
+  startGateway(): Promise<{ baseURL: string; runtime: Runtime }>;
   stop(): Promise<void>;
 }
 
@@ -68,6 +72,13 @@ export async function startTestSystem(
       for (const ctx of contexts) await w.startWorker(ctx, handlers);
       workers.push(w);
       return w;
+    },
+    async startGateway() {
+      const g = await Runtime.connect(config, infra, testLog, "test-gateway-2");
+      const second = await g.startGateway(catalog);
+      workers.push(g);
+      const { port: p } = second.server.address() as AddressInfo;
+      return { baseURL: `http://127.0.0.1:${p}/v1`, runtime: g };
     },
     async stop() {
       for (const w of workers) await w.stop(1_000);

@@ -27,7 +27,12 @@ export async function respondWithRun(
   try {
     await streamRunAsSse(reader, reply.raw, {
       keepAliveMs: opts.keepAliveMs,
-      headers: { "x-stream-id": run.streamId, "x-request-id": req.id },
+      // Headers set on the reply so far (rate limits) go out with the hijacked response too.
+      headers: {
+        ...(reply.getHeaders() as Record<string, string>),
+        "x-stream-id": run.streamId,
+        "x-request-id": req.id,
+      },
       takeOver: () => {
         hijacked = true;
         reply.hijack();

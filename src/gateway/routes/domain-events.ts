@@ -1,0 +1,54 @@
+import type { FastifyInstance } from "fastify";
+import { writeSse, SSE_HEADERS } from "../sse/chat-sse.js";
+import { eventStart, type DomainEvents } from "../events/domain-events.js";
+import { BadRequestError } from "../../errors.js";
+
+type EventsQuery = {
+  Querystring: { subject?: string; deliver?: string; start_seq?: string; start_time?: string };
+};
+
+/**
+ * `GET /v1/events?subject=…`: a tenant's domain events as SSE (`id:` = stream sequence, so
+ * `Last-Event-ID` resumes after it), from `deliver=new` (default) or `all`, `start_seq` or
+ * `start_time`. The subscription's consumer is deleted when the client leaves.
+ */
+export async function domainEventRoutes(
+  app: FastifyInstance,
+  opts: { events: DomainEvents; keepAliveMs: number },
+): Promise<void> {
+  app.get<EventsQuery>("/v1/events", async (req, reply) => {
+    const { subject } = req.query;
+    if (!subject) throw new BadRequestError("'subject' is required.", "subject");
+    const lastEventId = req.headers["last-event-id"];
+    const start = eventStart({
+      ...req.query,
+      lastEventId: Array.isArray(lastEventId) ? lastEventId[0] : lastEventId,
+    });
+    const res = reply.raw;
+    let opened = false;
+    const open = () => {
+      if (opened) return;
+      opened = true;
+      reply.hijack();
+      res.writeHead(200, { ...SSE_HEADERS, "x-request-id": req.id });
+    };
+    const subscription = await opts.events.subscribe(
+      req.principal!.tenant,
+      subject,
+      start,
+      async (e) => {
+        open();
+        const frame = `id: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`;
+        if (!(await writeSse(res, frame))) throw new Error("subscriber left");
+      },
+    );
+    // The stream exists and the consumer is in place: the client gets its 200 now.
+    open();
+    res.write(": subscribed\n\n");
+    const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), opts.keepAliveMs);
+    await new Promise<void>((resolve) => res.once("close", resolve));
+    clearInterval(keepAlive);
+    await subscription.close();
+    req.log.info({ subject }, "event subscription closed");
+  });
+}
