@@ -6,7 +6,7 @@ import { JwtVerifier } from "../adapters/auth/jwt-verifier.js";
 import { FileRevocationList } from "../adapters/auth/revocation-file.js";
 import { JetStreamCommandSource } from "../adapters/nats/command-source.js";
 import { connectNats } from "../adapters/nats/connection.js";
-import { JetStreamPublisher } from "../adapters/nats/publisher.js";
+import { JetStreamPublisher, NatsLivePublisher } from "../adapters/nats/publisher.js";
 import { NatsResultFeed } from "../adapters/nats/result-feed.js";
 import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/streams.js";
 import { NatsCancelBroadcast } from "../adapters/nats/cancel-broadcast.js";
@@ -268,6 +268,7 @@ export class Runtime {
         this.relaxedPools[ctx],
       ),
       publisher: new JetStreamPublisher(this.js),
+      live: new NatsLivePublisher(this.nc),
       dispatcher: this.dispatcher(log),
       handlers,
       cancellations: new PgCancellationStore(this.relaxedPools[ctx]),

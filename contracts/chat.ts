@@ -115,9 +115,24 @@ export const ChatFailedPayloadSchema = z.object({
 });
 export type ChatFailedPayload = z.infer<typeof ChatFailedPayloadSchema>;
 
-/** `event_type` values of the result events on `<context>.event.chat_result.v1.<tenant>.<stream>`. */
+/**
+ * Several consecutive deltas in one message: the envelope's `seq` is the first one's, the
+ * others follow in order. Workers coalesce deltas that are ready together (a burst from the
+ * model, or while the previous message is in flight).
+ */
+export const ChatDeltasPayloadSchema = z.object({
+  deltas: z.array(ChatDeltaPayloadSchema).min(1),
+});
+export type ChatDeltasPayload = z.infer<typeof ChatDeltasPayloadSchema>;
+
+/**
+ * `event_type` values of the result events: stored on `<context>.event.chat_result.v1.<tenant>.
+ * <stream>` (deltas in batches, then the terminal event) and sent live on
+ * `<context>.live.chat_result.v1.<tenant>.<stream>`.
+ */
 export const RESULT_EVENT_TYPES = {
   delta: "chat_delta",
+  deltas: "chat_deltas",
   completed: "chat_completed",
   failed: "chat_failed",
 } as const;

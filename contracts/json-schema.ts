@@ -5,6 +5,7 @@ import {
   ChatCommandPayloadSchema,
   ChatCompletedPayloadSchema,
   ChatDeltaPayloadSchema,
+  ChatDeltasPayloadSchema,
   ChatFailedPayloadSchema,
 } from "./chat.js";
 import { EnvelopeSchema, ForeignEnvelopeSchema } from "./envelope.js";
@@ -23,6 +24,7 @@ export const EXPORTED_SCHEMAS: Record<string, z.ZodType> = {
   "chat-command-payload.json": ChatCommandPayloadSchema,
   "chat-cancel-payload.json": ChatCancelPayloadSchema,
   "chat-delta-payload.json": ChatDeltaPayloadSchema,
+  "chat-deltas-payload.json": ChatDeltasPayloadSchema,
   "chat-completed-payload.json": ChatCompletedPayloadSchema,
   "chat-failed-payload.json": ChatFailedPayloadSchema,
   "handler-request.json": HandlerRequestSchema,

@@ -1,7 +1,7 @@
 /**
  * Subject and stream naming for both bounded contexts.
  *
- * Grammar: `<context>.<command|event|dlq>.<snake_name>.v<n>` and, for per-request results,
+ * Grammar: `<context>.<command|event|live|dlq>.<snake_name>.v<n>` and, for per-request results,
  * `.<tenant>.<stream_id>` after it. Every token matches {@link SUBJECT_TOKEN}; anything that comes
  * from a user passes {@link assertSubjectToken} before it touches a subject, so no value can add a
  * token, a wildcard or whitespace and so widen a subscription.
@@ -57,8 +57,13 @@ export interface SubjectSpace {
   commandFilter(ctx: ContextName): string;
   eventFilter(ctx: ContextName): string;
   command(ctx: ContextName, name: string, version: number): string;
-  /** The subject a single request's results travel on. Tenant and stream id are validated. */
+  /**
+   * The subject a single request's results are stored on (JetStream). Tenant and stream id are
+   * validated.
+   */
   result(ctx: ContextName, tenant: string, streamId: string): string;
+  /** The core (unstored) subject a request's results are sent on live, as they are produced. */
+  liveResult(ctx: ContextName, tenant: string, streamId: string): string;
   dlq(ctx: ContextName): string;
   /** Core (unstored) broadcast telling every worker of a context to stop one stream. */
   cancelBroadcast(ctx: ContextName, tenant: string, streamId: string): string;
@@ -92,6 +97,9 @@ export function subjectSpace(namespace = "", dlqTemplate = DEFAULT_DLQ_SUBJECT):
     command: (ctx, name, version) => `${p}${ctx}.command.${versioned(name, version)}`,
     result: (ctx, tenant, streamId) =>
       `${p}${ctx}.event.${versioned(CHAT_RESULT_EVENT.name, CHAT_RESULT_EVENT.version)}.` +
+      `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
+    liveResult: (ctx, tenant, streamId) =>
+      `${p}${ctx}.live.${versioned(CHAT_RESULT_EVENT.name, CHAT_RESULT_EVENT.version)}.` +
       `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
     dlq: (ctx) => `${p}${dlqTemplate.replace("{context}", ctx)}`,
     cancelBroadcast: (ctx, tenant, streamId) =>

@@ -73,6 +73,15 @@ export interface StreamPublisher {
   publish(subject: string, data: Uint8Array, msgId: string, headers: MessageHeaders): Promise<void>;
 }
 
+/**
+ * Publishes on core NATS: at most once, not stored, no ack to wait for. Live results use it;
+ * what they carry is also stored (batched deltas, terminal events through the outbox), so a
+ * message lost here is read from the stream.
+ */
+export interface LivePublisher {
+  publishLive(subject: string, data: Uint8Array): void;
+}
+
 /** A raw result message as delivered to the gateway. */
 export interface RawResult {
   data: Uint8Array;

@@ -1,5 +1,5 @@
-import { headers as natsHeaders, type JetStreamClient } from "nats";
-import type { MessageHeaders, StreamPublisher } from "../../src/ports.js";
+import { headers as natsHeaders, type JetStreamClient, type NatsConnection } from "nats";
+import type { LivePublisher, MessageHeaders, StreamPublisher } from "../../src/ports.js";
 
 /** Publishes to JetStream with `Nats-Msg-Id` (server-side dedupe) and the envelope headers. */
 export class JetStreamPublisher implements StreamPublisher {
@@ -19,5 +19,14 @@ export class JetStreamPublisher implements StreamPublisher {
     if (h.causationId) hdrs.set("X-Causation-Id", h.causationId);
     hdrs.set("X-Tenant-Id", h.tenantId);
     await this.js.publish(subject, data, { msgID: msgId, headers: hdrs, timeout: this.timeoutMs });
+  }
+}
+
+/** Core NATS publishes (live results): no headers, no ack. */
+export class NatsLivePublisher implements LivePublisher {
+  constructor(private readonly nc: NatsConnection) {}
+
+  publishLive(subject: string, data: Uint8Array): void {
+    this.nc.publish(subject, data);
   }
 }

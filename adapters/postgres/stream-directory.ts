@@ -6,7 +6,7 @@ import {
   RESULT_EVENT_TYPES,
   type ContextName,
 } from "../../contracts/index.js";
-import { decodeResultEvent } from "../../src/gateway/result-decoder.js";
+import { decodeResultEvents } from "../../src/gateway/result-decoder.js";
 import type { StreamDirectory, StreamRecord } from "../../src/ports.js";
 
 interface Row {
@@ -55,7 +55,7 @@ function recordOf(context: ContextName, rows: Row[]): StreamRecord | null {
   if (!command || typeof model !== "string") return null;
   const terminalRow = rows.find((r) => TERMINAL_TYPES.has(r.event_type));
   const terminal = terminalRow
-    ? decodeResultEvent(encoder.encode(JSON.stringify(terminalRow.payload)))
+    ? (decodeResultEvents(encoder.encode(JSON.stringify(terminalRow.payload)))?.[0] ?? null)
     : null;
   const delivery = ChatDeliverySchema.safeParse(command.payload.payload?.delivery ?? {});
   return {

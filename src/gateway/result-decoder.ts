@@ -3,27 +3,67 @@ import {
   ChatDeltaPayloadSchema,
   ChatFailedPayloadSchema,
   RESULT_EVENT_TYPES,
-  decodeEnvelope,
+  type ChatDeltaPayload,
   type ChatResultEvent,
 } from "../../contracts/index.js";
 
-/** Decodes one result message; `null` for anything that is not a well-formed result event. */
-export function decodeResultEvent(data: Uint8Array): ChatResultEvent | null {
-  const env = decodeEnvelope(data);
-  if (!env.ok || env.value.seq === undefined) return null;
-  const { seq, attempt = 1, payload, event_type } = env.value;
+const decoder = new TextDecoder();
+const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;
+const isOptString = (v: unknown) => v === undefined || typeof v === "string";
+
+/**
+ * A delta's shape, checked by hand: this runs for every chunk of every stream, where a schema
+ * library costs more than everything else the gateway does with the chunk. Anything unusual
+ * falls back to the full schema.
+ */
+function asDelta(p: unknown): ChatDeltaPayload | null {
+  if (p === null || typeof p !== "object" || Array.isArray(p)) return null;
+  const d = p as Record<string, unknown>;
+  if (isOptString(d.content) && isOptString(d.reasoning_content) && d.tool_calls === undefined) {
+    return d as ChatDeltaPayload;
+  }
+  const parsed = ChatDeltaPayloadSchema.safeParse(p);
+  return parsed.success ? { ...d, ...parsed.data } : null;
+}
+
+/**
+ * Decodes one result message into its events (a `chat_deltas` message holds several, numbered
+ * from its `seq`); `null` for anything that is not a well-formed result message.
+ */
+export function decodeResultEvents(data: Uint8Array): ChatResultEvent[] | null {
+  let env: Record<string, unknown>;
+  try {
+    env = JSON.parse(decoder.decode(data)) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  if (env === null || typeof env !== "object") return null;
+  const { seq, payload, event_type } = env;
+  const attempt = env.attempt ?? 1;
+  if (!isPositiveInt(seq) || !isPositiveInt(attempt)) return null;
   switch (event_type) {
     case RESULT_EVENT_TYPES.delta: {
-      const p = ChatDeltaPayloadSchema.safeParse(payload);
-      return p.success ? { kind: "delta", seq, attempt, payload: p.data } : null;
+      const d = asDelta(payload);
+      return d ? [{ kind: "delta", seq, attempt, payload: d }] : null;
+    }
+    case RESULT_EVENT_TYPES.deltas: {
+      const list = (payload as { deltas?: unknown } | null)?.deltas;
+      if (!Array.isArray(list) || list.length === 0) return null;
+      const out: ChatResultEvent[] = [];
+      for (let i = 0; i < list.length; i++) {
+        const d = asDelta(list[i]);
+        if (!d) return null;
+        out.push({ kind: "delta", seq: seq + i, attempt, payload: d });
+      }
+      return out;
     }
     case RESULT_EVENT_TYPES.completed: {
       const p = ChatCompletedPayloadSchema.safeParse(payload);
-      return p.success ? { kind: "completed", seq, attempt, payload: p.data } : null;
+      return p.success ? [{ kind: "completed", seq, attempt, payload: p.data }] : null;
     }
     case RESULT_EVENT_TYPES.failed: {
       const p = ChatFailedPayloadSchema.safeParse(payload);
-      return p.success ? { kind: "failed", seq, attempt, payload: p.data } : null;
+      return p.success ? [{ kind: "failed", seq, attempt, payload: p.data }] : null;
     }
     default:
       return null;

@@ -13,6 +13,7 @@ import type {
   CancellationStore,
   DeliveredCommand,
   InboxStore,
+  LivePublisher,
   StreamPublisher,
 } from "../ports.js";
 import { backoffMs } from "../sleep.js";
@@ -44,6 +45,8 @@ export interface CommandProcessorDeps {
   subjects: SubjectSpace;
   inbox: InboxStore;
   publisher: StreamPublisher;
+  /** Live results (core NATS): deltas as they come, terminal events once committed. */
+  live: LivePublisher;
   handlers: HandlerRegistry;
   cancellations: CancellationStore;
   broadcast: CancelBroadcast;
@@ -285,6 +288,10 @@ export class CommandProcessor {
       );
       if (closed) {
         this.deps.dispatcher?.dispatch(this.deps.context, [event]);
+        this.deps.live.publishLive(
+          this.deps.subjects.liveResult(this.deps.context, tenant, streamId),
+          new TextEncoder().encode(JSON.stringify(event.envelope)),
+        );
         log.info({ stream_id: streamId }, "queued command closed before it started");
       }
     }

@@ -7,7 +7,13 @@ import type {
 } from "../../contracts/index.js";
 import type { Log } from "../log.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
-import type { DeliveredCommand, InboxStore, OutboxMessage, StreamPublisher } from "../ports.js";
+import type {
+  DeliveredCommand,
+  InboxStore,
+  LivePublisher,
+  OutboxMessage,
+  StreamPublisher,
+} from "../ports.js";
 import { withDbRetry, type DbRetryPolicy } from "./db-retry.js";
 import type { Decision } from "./decision.js";
 import { resultEnvelope, type ResultOrigin } from "./result-events.js";
@@ -20,6 +26,7 @@ export interface SettlementDeps {
   subjects: SubjectSpace;
   inbox: InboxStore;
   publisher: StreamPublisher;
+  live: LivePublisher;
   dispatcher?: ImmediateDispatcher | undefined;
 }
 
@@ -75,7 +82,16 @@ export class Settlement {
           this.retry,
           log,
         );
-        if (closed && outbox.length > 0) this.deps.dispatcher?.dispatch(this.deps.context, outbox);
+        if (closed && outbox.length > 0) {
+          // Stored through the outbox; sent live at once too, so the reader does not wait for
+          // the publish and its ack.
+          this.deps.dispatcher?.dispatch(this.deps.context, outbox);
+          const origin = t.origin!;
+          this.deps.live.publishLive(
+            this.deps.subjects.liveResult(this.deps.context, origin.tenant, origin.streamId),
+            encoder.encode(JSON.stringify(outbox[0]!.envelope)),
+          );
+        }
         return t.cmd.ack();
       }
     }

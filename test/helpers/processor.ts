@@ -2,7 +2,7 @@ import type { NatsConnection } from "nats";
 import type pg from "pg";
 import { subjectSpace } from "../../contracts/index.js";
 import { NatsCancelBroadcast } from "../../adapters/nats/cancel-broadcast.js";
-import { JetStreamPublisher } from "../../adapters/nats/publisher.js";
+import { JetStreamPublisher, NatsLivePublisher } from "../../adapters/nats/publisher.js";
 import { PgCancellationStore } from "../../adapters/postgres/cancellation-store.js";
 import { PgInboxStore } from "../../adapters/postgres/inbox-store.js";
 import { CommandProcessor } from "../../src/worker/command-processor.js";
@@ -23,6 +23,7 @@ export function testProcessor(o: {
     subjects,
     inbox: new PgInboxStore(o.pool),
     publisher: new JetStreamPublisher(o.nc.jetstream()),
+    live: new NatsLivePublisher(o.nc),
     cancellations: new PgCancellationStore(o.pool),
     broadcast: new NatsCancelBroadcast(o.nc, subjects),
     handlers: o.handlers,

@@ -147,10 +147,18 @@ async function follow(subject: string): Promise<{ done: Promise<Delivery[]> }> {
   const got: Delivery[] = [];
   let finish!: (d: Delivery[]) => void;
   const done = new Promise<Delivery[]>((r) => (finish = r));
-  await RunFeed.open(new NatsResultFeed(nc, jsm, subjects), "sea", subject, testLog, (batch) => {
-    got.push(...batch);
-    if (batch.some((d) => d.kind === "completed" || d.kind === "failed")) finish(got);
-  });
+  const live = subject.replace(".event.", ".live.");
+  const feedSubjects = { stored: subject, live };
+  await RunFeed.open(
+    new NatsResultFeed(nc, jsm, subjects),
+    "sea",
+    feedSubjects,
+    testLog,
+    (batch) => {
+      got.push(...batch);
+      if (batch.some((d) => d.kind === "completed" || d.kind === "failed")) finish(got);
+    },
+  );
   return { done };
 }
 

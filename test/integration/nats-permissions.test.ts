@@ -51,11 +51,13 @@ beforeAll(async () => {
   const gw = as("gateway", PASSWORDS.NATS_GATEWAY_PASSWORD);
   const gateway = await Runtime.connect(gw.config, gw.infra, testLog, "gateway");
   runtimes.push(gateway);
+  watchPermissions(gateway);
   const app = await gateway.startGateway(testCatalog());
   baseURL = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1`;
   const rl = as("relay", PASSWORDS.NATS_RELAY_PASSWORD);
   const relay = await Runtime.connect(rl.config, rl.infra, testLog, "relay");
   runtimes.push(relay);
+  watchPermissions(relay);
   relay.startRelay("sea");
   relay.startRelay("vibespro");
   for (const ctx of ["sea", "vibespro"] as const) {
@@ -64,6 +66,7 @@ beforeAll(async () => {
     const w = as(`worker_${ctx}`, pw);
     const worker = await Runtime.connect(w.config, w.infra, testLog, `worker-${ctx}`);
     runtimes.push(worker);
+    watchPermissions(worker);
     await worker.startWorker(ctx, new HandlerRegistry().register(echoHandler()));
   }
 });
@@ -74,6 +77,16 @@ afterAll(async () => {
   await rm(storeDir, { recursive: true, force: true });
   await world.cleanup();
 });
+
+/** Every permission the server refused a role (a refused publish or subscription fails silently). */
+const refused: string[] = [];
+function watchPermissions(r: Runtime): void {
+  void (async () => {
+    for await (const s of r.nc.status()) {
+      if (String(s.data).toLowerCase().includes("permission")) refused.push(String(s.data));
+    }
+  })();
+}
 
 describe("examples/nats-permissions.conf", () => {
   it("lets the gateway user check readiness", async () => {
@@ -95,6 +108,8 @@ describe("examples/nats-permissions.conf", () => {
       let text = "";
       for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
       expect(text).toBe("least privilege works");
+      // Served through the permitted subjects, not by a fallback around a refused one.
+      expect(refused).toEqual([]);
     },
   );
 });

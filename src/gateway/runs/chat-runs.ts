@@ -3,7 +3,7 @@ import {
   isSubjectToken,
   type Capability,
   type ChatDelivery,
-  type ChatResultEvent,
+  type ContextName,
   type StoredChatCompletion,
   type SubjectSpace,
 } from "../../../contracts/index.js";
@@ -24,7 +24,7 @@ import type {
   StreamRecord,
 } from "../../ports.js";
 import type { ChatCommands, ChatInput, ClientOrigin } from "../chat-commands.js";
-import { decodeResultEvent } from "../result-decoder.js";
+import { decodeResultEvents } from "../result-decoder.js";
 import { AttemptSequencer, type Delivery } from "./attempt-sequencer.js";
 import { ChatRun, type RunIdentity, type RunReader } from "./chat-run.js";
 import { RunFeed } from "./run-feed.js";
@@ -172,7 +172,7 @@ export class ChatRuns {
       feed = await RunFeed.open(
         this.deps.results,
         capability.context,
-        this.deps.subjects.result(capability.context, tenant, streamId),
+        this.subjectsOf(capability.context, tenant, streamId),
         opts.log,
         (d) => (run ? run.accept(d) : early.push(...d)),
       );
@@ -246,7 +246,7 @@ export class ChatRuns {
     const feed = await RunFeed.open(
       this.deps.results,
       record.context,
-      this.deps.subjects.result(record.context, principal.tenant, streamId),
+      this.subjectsOf(record.context, principal.tenant, streamId),
       log,
       (d) => run.accept(d),
     );
@@ -363,14 +363,22 @@ export class ChatRuns {
     const sequencer = new AttemptSequencer();
     let out: Delivery[] = [];
     for (const m of stored.messages) {
-      const e: ChatResultEvent | null = decodeResultEvent(m.data);
-      if (!e) continue;
-      for (const d of sequencer.push(e)) {
-        if (d.kind === "reset") out = [];
-        else out.push(d);
+      for (const e of decodeResultEvents(m.data) ?? []) {
+        for (const d of sequencer.push(e)) {
+          if (d.kind === "reset") out = [];
+          else out.push(d);
+        }
       }
     }
     return out;
+  }
+
+  private subjectsOf(context: ContextName, tenant: string, streamId: string) {
+    const s = this.deps.subjects;
+    return {
+      stored: s.result(context, tenant, streamId),
+      live: s.liveResult(context, tenant, streamId),
+    };
   }
 
   private async find(principal: Principal, streamId: string): Promise<StreamRecord> {

@@ -1,7 +1,7 @@
 import type { ContextName } from "../../../contracts/index.js";
 import type { Log } from "../../log.js";
 import type { ResultFeed, ResultSubscription } from "../../ports.js";
-import { decodeResultEvent } from "../result-decoder.js";
+import { decodeResultEvents } from "../result-decoder.js";
 import { AttemptSequencer, type Delivery } from "./attempt-sequencer.js";
 
 /** How long a known gap may stay open before it is filled from the stream (doubles, to 2 s). */
@@ -12,9 +12,10 @@ const IDLE_PROBE_MIN_MS = 2_000;
 const IDLE_PROBE_MAX_MS = 30_000;
 
 /**
- * One stream's results, in order, for one gateway instance: live from a core subscription
- * (opened before the command is written, so nothing is missed at the start), with what live
- * delivery lost filled from the stored stream. Core delivery is at most once (a reconnect can
+ * One stream's results, in order, for one gateway instance: live from a core subscription on
+ * the stream's live subject (opened before the command is written, so nothing is missed at the
+ * start), with what live delivery lost filled from the stored stream (where workers persist
+ * deltas in batches and the terminal event through the outbox). Core delivery is at most once (a reconnect can
  * drop messages), so a known gap is filled quickly, a reconnect triggers a fill, and a quiet
  * stream is checked now and then (less and less often while it stays quiet). Stored events are
  * read from a cursor: a check never re-reads what an earlier one read.
@@ -35,6 +36,7 @@ export class RunFeed {
   private constructor(
     private readonly feed: ResultFeed,
     private readonly context: ContextName,
+    /** Where the results are stored (read on gaps and resumes). */
     readonly subject: string,
     private readonly log: Log,
     private readonly sink: (deliveries: Delivery[]) => void,
@@ -48,13 +50,13 @@ export class RunFeed {
   static async open(
     feed: ResultFeed,
     context: ContextName,
-    subject: string,
+    subjects: { stored: string; live: string },
     log: Log,
     sink: (deliveries: Delivery[]) => void,
     replayNow = false,
   ): Promise<RunFeed> {
-    const f = new RunFeed(feed, context, subject, log, sink);
-    f.subscription = await feed.subscribe(subject, (m) => f.accept(m.data));
+    const f = new RunFeed(feed, context, subjects.stored, log, sink);
+    f.subscription = await feed.subscribe(subjects.live, (m) => f.accept(m.data));
     f.stopReconnects = feed.onReconnect(() => void f.fill());
     if (replayNow) await f.fill();
     else f.schedule();
@@ -90,12 +92,15 @@ export class RunFeed {
   }
 
   private accept(data: Uint8Array): void {
-    const event = decodeResultEvent(data);
-    if (event === null) {
+    const events = decodeResultEvents(data);
+    if (events === null) {
       this.log.warn({ subject: this.subject }, "ignored a malformed result event");
       return;
     }
-    this.deliver(this.sequencer.push(event));
+    if (events.length === 1) return this.deliver(this.sequencer.push(events[0]!));
+    const out: Delivery[] = [];
+    for (const e of events) out.push(...this.sequencer.push(e));
+    this.deliver(out);
   }
 
   private deliver(deliveries: Delivery[]): void {
@@ -150,8 +155,7 @@ export class RunFeed {
       );
       const out: Delivery[] = [];
       for (const m of stored.messages) {
-        const e = decodeResultEvent(m.data);
-        if (e) out.push(...this.sequencer.push(e));
+        for (const e of decodeResultEvents(m.data) ?? []) out.push(...this.sequencer.push(e));
       }
       this.deliver(out);
     } catch (err) {

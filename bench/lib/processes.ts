@@ -1,0 +1,111 @@
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+
+/** A child process the benchmark started, with its pid. */
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a TypeScript script with tsx (no build), piping its stdout. */
+export function startScript(script: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
+  return wrap(
+    spawn(process.execPath, ["--import", "tsx", script, ...args], {
+      env: { ...process.env, ...env },
+      stdio: ["pipe", "pipe", "inherit"],
+    }),
+  );
+}
+
+/** Starts the compiled CLI (`npm run bench` builds first), as `npm start` runs it. */
+export function startCli(args: string[], env: NodeJS.ProcessEnv): Proc {
+  return wrap(
+    spawn(process.execPath, ["dist/bin/sea-gateway.js", ...args], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ["ignore", "ignore", "inherit"],
+    }),
+  );
+}
+
+function wrap(child: ChildProcess): Proc {
+  return {
+    child,
+    pid: child.pid!,
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = once(child, "exit");
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      await gone;
+      clearTimeout(t);
+    },
+  };
+}
+
+/** The port a script prints as `listening <port>`. */
+export async function listeningPort(p: Proc): Promise<number> {
+  const [line] = (await once(p.child.stdout!, "data")) as [Buffer];
+  return Number(/listening (\d+)/.exec(line.toString())?.[1]);
+}
+
+/** Waits until `url` answers 200. */
+export async function waitReady(url: string, p: Proc): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    if (p.child.exitCode !== null) throw new Error(`${url}: process exited ${p.child.exitCode}`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never became ready`);
+}
+
+/** Resident memory of a process, MiB. */
+export function rssMb(pid: number): number {
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Number(m[1]) / 1024 : NaN;
+  } catch {
+    return NaN;
+  }
+}
+
+/** Samples a process's peak RSS until stopped. */
+export function peakRss(pid: number): { stop(): number } {
+  let peak = rssMb(pid);
+  const t = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+  return {
+    stop: () => {
+      clearInterval(t);
+      return Math.max(peak, rssMb(pid));
+    },
+  };
+}
+
+const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
+
+/** CPU time (user + system) a process has used so far, ms. */
+export function cpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  } catch {
+    return 0;
+  }
+}
+
+/** Pids of every process with this exact name (e.g. `postgres`, `nats-server`). */
+export function pidsOf(name: string): number[] {
+  try {
+    return execFileSync("pgrep", ["-x", name]).toString().trim().split("\n").map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Total CPU of a set of processes, ms (processes that exited count as 0). */
+export const cpuOf = (pids: number[]) => pids.reduce((a, p) => a + cpuMs(p), 0);
