@@ -31,69 +31,78 @@ export class TransientHandlerError extends Error {
  * (such as a Python FastAPI app). 200 with JSON `{"events": […]}` or a streamed body (SSE or
  * NDJSON, one result event each) → processed; 409 → already processed; 422 → poison; 5xx,
  * timeout, refused → transient. The service writes its own state, so it runs only once the
- * inbox claim is held.
+ * inbox claim is held. Editor actions go the same way: the service receives the structured
+ * `editor_action` command and answers result events (deltas may carry edits and diagnostics).
  */
 export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
   return {
     name: "http",
     sideEffects: "external",
-    async handle(cmd, ctx: HandlerContext): Promise<ChatCompletedPayload> {
-      const request: HandlerRequest = {
-        message_id: ctx.message.id,
-        subject: ctx.message.subject,
-        event_type: ctx.message.eventType,
-        event_version: ctx.message.eventVersion,
-        occurred_at: ctx.message.occurredAt,
-        correlation_id: ctx.correlationId,
-        causation_id: ctx.message.causationId,
-        tenant_id: ctx.tenant,
-        payload: cmd,
-      };
-      let res: Response;
-      try {
-        res = await fetch(opts.url, {
-          method: "POST",
-          headers: {
-            "content-type": "application/json",
-            accept: "application/json, text/event-stream, application/x-ndjson",
-            "x-correlation-id": ctx.correlationId,
-          },
-          body: JSON.stringify(request),
-          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutMs ?? 120_000)]),
-        });
-      } catch (err) {
-        if (ctx.signal.aborted) throw err;
-        throw new TransientHandlerError(`handler unreachable: ${(err as Error).message}`);
-      }
-      if (res.status === 409) throw new AlreadyProcessedError("handler: already processed (409)");
-      if (!res.ok || !res.body) {
-        const text = (await res.text().catch(() => "")).slice(0, 500);
-        const why = `handler answered ${res.status}: ${text}`;
-        if (res.status >= 500) throw new TransientHandlerError(why);
-        throw new PoisonMessageError(why);
-      }
-      const answer = new AnswerAccumulator();
-      let terminal: ChatCompletedPayload | null = null;
-      const onEvent = async (raw: unknown) => {
-        const parsed = HandlerResultEventSchema.safeParse(raw);
-        if (!parsed.success)
-          throw new PoisonMessageError(`handler sent a bad event: ${parsed.error.message}`);
-        terminal = (await apply(parsed.data, answer, ctx)) ?? terminal;
-      };
-      const type = res.headers.get("content-type") ?? "";
-      if (type.includes("text/event-stream")) {
-        await readSse(res.body, (data) => onEvent(parseJson(data)));
-      } else if (type.includes("ndjson")) {
-        await readNdjson(res.body, (line) => onEvent(parseJson(line)));
-      } else {
-        const body = HandlerResponseSchema.safeParse(await res.json().catch(() => null));
-        if (!body.success)
-          throw new PoisonMessageError(`handler sent a bad body: ${body.error.message}`);
-        for (const e of body.data.events) await onEvent(e);
-      }
-      return terminal ?? answer.complete("stop");
-    },
+    handle: (cmd, ctx) => post(opts, cmd, ctx),
+    handleAction: (cmd, ctx) => post(opts, cmd, ctx),
   };
+}
+
+/** POSTs one command to the handler service and applies the result events it answers. */
+async function post(
+  opts: HttpHandlerOptions,
+  cmd: unknown,
+  ctx: HandlerContext,
+): Promise<ChatCompletedPayload> {
+  const request: HandlerRequest = {
+    message_id: ctx.message.id,
+    subject: ctx.message.subject,
+    event_type: ctx.message.eventType,
+    event_version: ctx.message.eventVersion,
+    occurred_at: ctx.message.occurredAt,
+    correlation_id: ctx.correlationId,
+    causation_id: ctx.message.causationId,
+    tenant_id: ctx.tenant,
+    payload: cmd,
+  };
+  let res: Response;
+  try {
+    res = await fetch(opts.url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream, application/x-ndjson",
+        "x-correlation-id": ctx.correlationId,
+      },
+      body: JSON.stringify(request),
+      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutMs ?? 120_000)]),
+    });
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    throw new TransientHandlerError(`handler unreachable: ${(err as Error).message}`);
+  }
+  if (res.status === 409) throw new AlreadyProcessedError("handler: already processed (409)");
+  if (!res.ok || !res.body) {
+    const text = (await res.text().catch(() => "")).slice(0, 500);
+    const why = `handler answered ${res.status}: ${text}`;
+    if (res.status >= 500) throw new TransientHandlerError(why);
+    throw new PoisonMessageError(why);
+  }
+  const answer = new AnswerAccumulator();
+  let terminal: ChatCompletedPayload | null = null;
+  const onEvent = async (raw: unknown) => {
+    const parsed = HandlerResultEventSchema.safeParse(raw);
+    if (!parsed.success)
+      throw new PoisonMessageError(`handler sent a bad event: ${parsed.error.message}`);
+    terminal = (await apply(parsed.data, answer, ctx)) ?? terminal;
+  };
+  const type = res.headers.get("content-type") ?? "";
+  if (type.includes("text/event-stream")) {
+    await readSse(res.body, (data) => onEvent(parseJson(data)));
+  } else if (type.includes("ndjson")) {
+    await readNdjson(res.body, (line) => onEvent(parseJson(line)));
+  } else {
+    const body = HandlerResponseSchema.safeParse(await res.json().catch(() => null));
+    if (!body.success)
+      throw new PoisonMessageError(`handler sent a bad body: ${body.error.message}`);
+    for (const e of body.data.events) await onEvent(e);
+  }
+  return terminal ?? answer.complete("stop");
 }
 
 function parseJson(text: string): unknown {
