@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { createServer } from "node:http";
 import rateLimit from "@fastify/rate-limit";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from "fastify";
 import { isSubjectToken } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
 import { NotFoundError, toOpenAIError } from "../errors.js";
@@ -16,7 +22,9 @@ import type {
 import { authenticate } from "./auth.js";
 import { ChatCommands, type ChatCommandsDeps } from "./chat-commands.js";
 import { OverloadGuard, RateLimitedError, StreamCounter } from "./limits.js";
+import { EditorActions } from "./editor/editor-actions.js";
 import { chatRoutes } from "./routes/chat.js";
+import { editorRoutes } from "./routes/editor.js";
 import { healthRoutes } from "./routes/health.js";
 import { modelRoutes } from "./routes/models.js";
 import { streamRoutes } from "./routes/streams.js";
@@ -84,7 +92,8 @@ declare module "fastify" {
 /**
  * Builds the gateway's fastify app (not listening): the error map, request logging, then the
  * routes as plugins (health; and under `/v1`, behind authentication and load shedding: models,
- * chat, streams). Every surface runs chats through one {@link ChatRuns}.
+ * chat, streams, editor actions). Every surface runs chats and actions through one
+ * {@link ChatRuns}.
  */
 export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -128,6 +137,15 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     deadlineMs: limits.requestDeadlineMs,
   });
   app.decorate("chatRuns", runs);
+  const actions = new EditorActions({
+    catalog: deps.catalog,
+    subjects: deps.subjects,
+    commands,
+    runs,
+    limits,
+  });
+  // One count of open streams per key, whichever surface opened them.
+  const streamSlots = new StreamCounter();
   app.addHook("onClose", async () => {
     overload.close();
     runs.closeAll();
@@ -178,7 +196,10 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
           "rate_limit_exceeded",
         ),
     });
-    const takeRate = v1.rateLimit();
+    const rate = v1.rateLimit();
+    const takeRate = async (req: FastifyRequest, reply: FastifyReply) => {
+      await rate.call(v1, req, reply);
+    };
     v1.addHook("onRequest", async (req) => {
       overload.check();
       req.principal = await authenticate(req, deps.verifier, deps.revocations);
@@ -187,15 +208,22 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     await v1.register(chatRoutes, {
       commands,
       runs,
-      streams: new StreamCounter(),
+      streams: streamSlots,
       limits,
       keepAliveMs,
-      takeRate: async (req, reply) => {
-        await takeRate.call(v1, req, reply);
-      },
+      takeRate,
       limitKey,
     });
     await v1.register(streamRoutes, { runs, keepAliveMs });
+    await v1.register(editorRoutes, {
+      actions,
+      runs,
+      streams: streamSlots,
+      limits,
+      keepAliveMs,
+      takeRate,
+      limitKey,
+    });
   });
 
   return app;
