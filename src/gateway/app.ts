@@ -25,6 +25,9 @@ import { OverloadGuard, RateLimitedError, StreamCounter } from "./limits.js";
 import { EditorActions } from "./editor/editor-actions.js";
 import { chatRoutes } from "./routes/chat.js";
 import { editorRoutes } from "./routes/editor.js";
+import { mcpRoutes } from "./routes/mcp.js";
+import { buildMcpServer } from "./mcp/mcp-tools.js";
+import { McpSessions } from "./mcp/mcp-sessions.js";
 import { healthRoutes } from "./routes/health.js";
 import { modelRoutes } from "./routes/models.js";
 import { streamRoutes } from "./routes/streams.js";
@@ -51,6 +54,8 @@ export interface GatewayAppDeps extends ChatCommandsDeps {
   cancelGraceMs?: number;
   /** True while the process shuts down (readiness turns false). */
   stopping?: () => boolean;
+  /** How long an unused MCP session lives (its client then initializes again). */
+  mcpSessionIdleMs?: number;
 }
 
 /** Per-request and per-key limits (0 = unlimited for the per-key ones). */
@@ -146,8 +151,26 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   });
   // One count of open streams per key, whichever surface opened them.
   const streamSlots = new StreamCounter();
+  const mcpSessions = new McpSessions(
+    (principal, log) =>
+      buildMcpServer(
+        principal,
+        {
+          catalog: deps.catalog,
+          actions,
+          commands,
+          runs,
+          streams: streamSlots,
+          defaultMaxStreams: limits.defaultMaxStreams,
+          limitKey,
+        },
+        log,
+      ),
+    { idleMs: deps.mcpSessionIdleMs ?? 30 * 60_000, maxPerKey: 64, log: deps.log },
+  );
   app.addHook("onClose", async () => {
     overload.close();
+    await mcpSessions.closeAll();
     runs.closeAll();
   });
 
@@ -224,6 +247,7 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       takeRate,
       limitKey,
     });
+    await v1.register(mcpRoutes, { sessions: mcpSessions, takeRate });
   });
 
   return app;
