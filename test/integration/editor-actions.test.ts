@@ -46,9 +46,8 @@ beforeAll(async () => {
     ]),
     env,
   );
-  const config = world.config(env);
-  await system.startWorkers(contextHandlers(config, "sea"), ["sea"]);
-  await system.startWorkers(contextHandlers(config, "vibespro"), ["vibespro"]);
+  // One worker runtime for both contexts (echo, openai and http registered in each).
+  await system.startWorkers(contextHandlers(world.config(env), "sea"));
 });
 
 afterAll(async () => {
