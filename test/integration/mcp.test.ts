@@ -1,7 +1,9 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { mintKey } from "../../adapters/auth/jwt-verifier.js";
 import { contextHandlers } from "../../bin/handlers.js";
 import { TEST_SECRET, createTestWorld, eventually } from "../helpers/env.js";
@@ -83,6 +85,32 @@ describe("MCP server at /mcp (the SDK's own client over streamable HTTP)", () =>
     await expect(client.connect(new StreamableHTTPClientTransport(mcpUrl))).rejects.toMatchObject({
       code: 401,
     });
+  });
+
+  it("accepts the shipped LibreChat and Zed configurations (URL path and headers)", async () => {
+    type Cfg = { url: string; headers: Record<string, string> };
+    const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), "utf8");
+    const libre = (parse(read("librechat.example.yaml")) as { mcpServers: Record<string, Cfg> })
+      .mcpServers["sea-gateway"]!;
+    const zed = (
+      JSON.parse(read("examples/zed-settings.json")) as {
+        context_servers: Record<string, Cfg>;
+      }
+    ).context_servers["sea-gateway"]!;
+    for (const cfg of [libre, zed]) {
+      // The example's path on this test's port; its header with a real key in place.
+      const url = new URL(new URL(cfg.url).pathname, mcpUrl);
+      const headers = Object.fromEntries(
+        Object.entries(cfg.headers).map(([k, v]) => [
+          k,
+          v.replace("${SEA_API_KEY}", system.apiKey).replace("YOUR_SEA_API_KEY", system.apiKey),
+        ]),
+      );
+      const client = new Client({ name: "shipped-config", version: "1.0.0" });
+      await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers } }));
+      clients.push(client);
+      expect((await client.listTools()).tools.length).toBeGreaterThan(0);
+    }
   });
 
   it("lists every action (with its input schema) and one chat tool per model", async () => {
