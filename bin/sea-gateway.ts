@@ -8,7 +8,6 @@ import type { Log } from "../src/log.js";
 import { loadCatalog } from "./catalog-file.js";
 import { checkCatalogHandlers, contextHandlers } from "./handlers.js";
 import { resolveInfrastructure, type Infrastructure } from "./infrastructure.js";
-import { LSP_USAGE, runLanguageServer } from "./lsp.js";
 import { Runtime } from "./runtime.js";
 
 const USAGE = `usage: sea-gateway <command>
@@ -148,6 +147,8 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (command === "lsp") {
+    // Loaded for this command only: the other commands never need the LSP library.
+    const { LSP_USAGE, runLanguageServer } = await import("./lsp.js");
     if (rest.includes("--help") || rest.includes("-h")) return out(LSP_USAGE);
     // Only the language server's own settings: the gateway's do not concern it.
     return runLanguageServer(loadLspConfig());

@@ -25,9 +25,6 @@ import { OverloadGuard, RateLimitedError, StreamCounter } from "./limits.js";
 import { EditorActions } from "./editor/editor-actions.js";
 import { chatRoutes } from "./routes/chat.js";
 import { editorRoutes } from "./routes/editor.js";
-import { mcpRoutes } from "./routes/mcp.js";
-import { buildMcpServer } from "./mcp/mcp-tools.js";
-import { McpSessions } from "./mcp/mcp-sessions.js";
 import { healthRoutes } from "./routes/health.js";
 import { modelRoutes } from "./routes/models.js";
 import { streamRoutes } from "./routes/streams.js";
@@ -151,26 +148,8 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   });
   // One count of open streams per key, whichever surface opened them.
   const streamSlots = new StreamCounter();
-  const mcpSessions = new McpSessions(
-    (principal, log) =>
-      buildMcpServer(
-        principal,
-        {
-          catalog: deps.catalog,
-          actions,
-          commands,
-          runs,
-          streams: streamSlots,
-          defaultMaxStreams: limits.defaultMaxStreams,
-          limitKey,
-        },
-        log,
-      ),
-    { idleMs: deps.mcpSessionIdleMs ?? 30 * 60_000, maxPerKey: 64, log: deps.log },
-  );
   app.addHook("onClose", async () => {
     overload.close();
-    await mcpSessions.closeAll();
     runs.closeAll();
   });
 
@@ -247,7 +226,24 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       takeRate,
       limitKey,
     });
-    await v1.register(mcpRoutes, { sessions: mcpSessions, takeRate });
+    // Loaded when the app boots: processes that serve no HTTP (keys, migrate, workers) never pay
+    // for the MCP SDK's imports (a quarter of a second).
+    await v1.register(async (scope) => {
+      const { mcpRoutes } = await import("./routes/mcp.js");
+      await mcpRoutes(scope, {
+        tools: {
+          catalog: deps.catalog,
+          actions,
+          commands,
+          runs,
+          streams: streamSlots,
+          defaultMaxStreams: limits.defaultMaxStreams,
+          limitKey,
+        },
+        sessions: { idleMs: deps.mcpSessionIdleMs ?? 30 * 60_000, maxPerKey: 64, log: deps.log },
+        takeRate,
+      });
+    });
   });
 
   return app;

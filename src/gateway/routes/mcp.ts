@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { McpSessions } from "../mcp/mcp-sessions.js";
+import { McpSessions, type McpSessionOptions } from "../mcp/mcp-sessions.js";
+import { buildMcpServer, type McpToolDeps } from "../mcp/mcp-tools.js";
 import { headerValue } from "./request-headers.js";
 
 /** True if a JSON-RPC body (one message or a batch) calls a tool. */
@@ -12,18 +13,24 @@ const callsTool = (body: unknown) =>
  * `/mcp`: the MCP server over streamable HTTP (POST for messages, GET for the server's stream,
  * DELETE to end a session), behind the same authentication as `/v1`. The request's session (see
  * {@link McpSessions}) answers through its transport; a tool call counts against the key's rate
- * like an HTTP request.
+ * like an HTTP request. Sessions end when the app closes.
  */
 export async function mcpRoutes(
   app: FastifyInstance,
   opts: {
-    sessions: McpSessions;
+    tools: McpToolDeps;
+    sessions: McpSessionOptions;
     takeRate(req: FastifyRequest, reply: FastifyReply): Promise<void>;
   },
 ): Promise<void> {
+  const sessions = new McpSessions(
+    (principal, log) => buildMcpServer(principal, opts.tools, log),
+    opts.sessions,
+  );
+  app.addHook("onClose", () => sessions.closeAll());
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.method === "POST" && callsTool(req.body)) await opts.takeRate(req, reply);
-    const target = await opts.sessions.resolve(
+    const target = await sessions.resolve(
       req.principal!,
       headerValue(req.headers["mcp-session-id"]),
       req.method,
@@ -44,7 +51,7 @@ export async function mcpRoutes(
     }
     reply.raw.setHeader("x-request-id", req.id);
     try {
-      await opts.sessions.serve(target, req.raw, reply.raw, req.body);
+      await sessions.serve(target, req.raw, reply.raw, req.body);
     } catch (err) {
       req.log.error({ err }, "MCP request failed");
       if (!reply.raw.headersSent) reply.raw.writeHead(500);
