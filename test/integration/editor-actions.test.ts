@@ -46,8 +46,9 @@ beforeAll(async () => {
     ]),
     env,
   );
-  // One worker runtime for both contexts (echo, openai and http registered in each).
-  await system.startWorkers(contextHandlers(world.config(env), "sea"));
+  // One worker runtime for both contexts (echo, openai and http registered in each); echo
+  // pauses a little between words, so a long answer can be cancelled while it streams.
+  await system.startWorkers(contextHandlers(world.config({ ...env, ECHO_DELAY_MS: "3" }), "sea"));
 });
 
 afterAll(async () => {
@@ -280,6 +281,32 @@ describe("built-in actions through the worker with echo", () => {
     expect(await system.outboxCount("editor_action")).toBe(before + 1);
     const other = await post("validate_spec", { ...body, content: "changed" }, key);
     expect(other.status).toBe(422);
+  });
+});
+
+describe("cancelling an action stream", () => {
+  it("POST /v1/editor/streams/{id}/cancel stops it: the stream ends with a cancelled error event", async () => {
+    const content = Array.from({ length: 400 }, (_, i) => `word${i}`).join(" ");
+    const r = await post("explain", {
+      path: "long.txt",
+      language: "plaintext",
+      content,
+      stream: true,
+    });
+    const streamId = r.headers.get("x-stream-id")!;
+    const reader = r.body!.getReader();
+    await reader.read(); // the first event is out: the action is running
+    const cancel = await fetch(`${system.baseURL}/editor/streams/${streamId}/cancel`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${system.apiKey}` },
+    });
+    expect(((await cancel.json()) as { status: string }).status).toBe("cancelled");
+    let rest = "";
+    for (let c = await reader.read(); !c.done; c = await reader.read())
+      rest += new TextDecoder().decode(c.value);
+    const last = sseNamedEvents(rest).at(-1)!;
+    expect(last.event).toBe("error");
+    expect(last.data.error).toMatchObject({ code: "cancelled" });
   });
 });
 
