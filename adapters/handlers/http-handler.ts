@@ -1,7 +1,9 @@
 import {
   HandlerResponseSchema,
   HandlerResultEventSchema,
+  type ChatCommandPayload,
   type ChatCompletedPayload,
+  type EditorActionPayload,
   type HandlerRequest,
   type HandlerResultEvent,
 } from "../../contracts/index.js";
@@ -35,74 +37,72 @@ export class TransientHandlerError extends Error {
  * `editor_action` command and answers result events (deltas may carry edits and diagnostics).
  */
 export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
-  return {
+  const handler = {
     name: "http",
-    sideEffects: "external",
-    handle: (cmd, ctx) => post(opts, cmd, ctx),
-    handleAction: (cmd, ctx) => post(opts, cmd, ctx),
+    sideEffects: "external" as const,
+    async handle(
+      cmd: ChatCommandPayload | EditorActionPayload,
+      ctx: HandlerContext,
+    ): Promise<ChatCompletedPayload> {
+      const request: HandlerRequest = {
+        message_id: ctx.message.id,
+        subject: ctx.message.subject,
+        event_type: ctx.message.eventType,
+        event_version: ctx.message.eventVersion,
+        occurred_at: ctx.message.occurredAt,
+        correlation_id: ctx.correlationId,
+        causation_id: ctx.message.causationId,
+        tenant_id: ctx.tenant,
+        payload: cmd,
+      };
+      let res: Response;
+      try {
+        res = await fetch(opts.url, {
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream, application/x-ndjson",
+            "x-correlation-id": ctx.correlationId,
+          },
+          body: JSON.stringify(request),
+          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutMs ?? 120_000)]),
+        });
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        throw new TransientHandlerError(`handler unreachable: ${(err as Error).message}`);
+      }
+      if (res.status === 409) throw new AlreadyProcessedError("handler: already processed (409)");
+      if (!res.ok || !res.body) {
+        const text = (await res.text().catch(() => "")).slice(0, 500);
+        const why = `handler answered ${res.status}: ${text}`;
+        if (res.status >= 500) throw new TransientHandlerError(why);
+        throw new PoisonMessageError(why);
+      }
+      const answer = new AnswerAccumulator();
+      let terminal: ChatCompletedPayload | null = null;
+      const onEvent = async (raw: unknown) => {
+        const parsed = HandlerResultEventSchema.safeParse(raw);
+        if (!parsed.success)
+          throw new PoisonMessageError(`handler sent a bad event: ${parsed.error.message}`);
+        terminal = (await apply(parsed.data, answer, ctx)) ?? terminal;
+      };
+      const type = res.headers.get("content-type") ?? "";
+      if (type.includes("text/event-stream")) {
+        await readSse(res.body, (data) => onEvent(parseJson(data)));
+      } else if (type.includes("ndjson")) {
+        await readNdjson(res.body, (line) => onEvent(parseJson(line)));
+      } else {
+        const body = HandlerResponseSchema.safeParse(await res.json().catch(() => null));
+        if (!body.success)
+          throw new PoisonMessageError(`handler sent a bad body: ${body.error.message}`);
+        for (const e of body.data.events) await onEvent(e);
+      }
+      return terminal ?? answer.complete("stop");
+    },
+    // The command is forwarded as it is, whatever its kind.
+    handleAction: (cmd: EditorActionPayload, ctx: HandlerContext) => handler.handle(cmd, ctx),
   };
-}
-
-/** POSTs one command to the handler service and applies the result events it answers. */
-async function post(
-  opts: HttpHandlerOptions,
-  cmd: unknown,
-  ctx: HandlerContext,
-): Promise<ChatCompletedPayload> {
-  const request: HandlerRequest = {
-    message_id: ctx.message.id,
-    subject: ctx.message.subject,
-    event_type: ctx.message.eventType,
-    event_version: ctx.message.eventVersion,
-    occurred_at: ctx.message.occurredAt,
-    correlation_id: ctx.correlationId,
-    causation_id: ctx.message.causationId,
-    tenant_id: ctx.tenant,
-    payload: cmd,
-  };
-  let res: Response;
-  try {
-    res = await fetch(opts.url, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream, application/x-ndjson",
-        "x-correlation-id": ctx.correlationId,
-      },
-      body: JSON.stringify(request),
-      signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutMs ?? 120_000)]),
-    });
-  } catch (err) {
-    if (ctx.signal.aborted) throw err;
-    throw new TransientHandlerError(`handler unreachable: ${(err as Error).message}`);
-  }
-  if (res.status === 409) throw new AlreadyProcessedError("handler: already processed (409)");
-  if (!res.ok || !res.body) {
-    const text = (await res.text().catch(() => "")).slice(0, 500);
-    const why = `handler answered ${res.status}: ${text}`;
-    if (res.status >= 500) throw new TransientHandlerError(why);
-    throw new PoisonMessageError(why);
-  }
-  const answer = new AnswerAccumulator();
-  let terminal: ChatCompletedPayload | null = null;
-  const onEvent = async (raw: unknown) => {
-    const parsed = HandlerResultEventSchema.safeParse(raw);
-    if (!parsed.success)
-      throw new PoisonMessageError(`handler sent a bad event: ${parsed.error.message}`);
-    terminal = (await apply(parsed.data, answer, ctx)) ?? terminal;
-  };
-  const type = res.headers.get("content-type") ?? "";
-  if (type.includes("text/event-stream")) {
-    await readSse(res.body, (data) => onEvent(parseJson(data)));
-  } else if (type.includes("ndjson")) {
-    await readNdjson(res.body, (line) => onEvent(parseJson(line)));
-  } else {
-    const body = HandlerResponseSchema.safeParse(await res.json().catch(() => null));
-    if (!body.success)
-      throw new PoisonMessageError(`handler sent a bad body: ${body.error.message}`);
-    for (const e of body.data.events) await onEvent(e);
-  }
-  return terminal ?? answer.complete("stop");
+  return handler;
 }
 
 function parseJson(text: string): unknown {

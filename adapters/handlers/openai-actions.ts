@@ -1,5 +1,6 @@
 import type {
   ActionOutput,
+  ChatCommandPayload,
   ChatCompletedPayload,
   ChatDeltaPayload,
   EditorActionPayload,
@@ -38,23 +39,26 @@ const RESULTS: Record<ActionOutput, (cmd: EditorActionPayload, text: string) => 
 /**
  * An editor action through an OpenAI-compatible model: renders the action's prompt (or its
  * output's default) with the document, selection, surrounding code, language and instruction,
- * streams the answer's text, then sends what the answer becomes (an edit from its code block,
- * diagnostics from its problem lines) as one more delta.
+ * runs it as a chat (`chat`: the handler's own chat path, which streams the answer's text), then
+ * sends what the answer becomes (an edit from its code block, diagnostics from its problem lines)
+ * as one more delta.
  */
 export async function upstreamAction(
   cmd: EditorActionPayload,
   ctx: HandlerContext,
-  send: (body: Record<string, unknown>) => Promise<ChatCompletedPayload>,
+  chat: (command: ChatCommandPayload) => Promise<ChatCompletedPayload>,
 ): Promise<ChatCompletedPayload> {
   const prompt = renderPrompt(cmd.prompt ?? DEFAULT_PROMPTS[cmd.output], promptValues(cmd.input));
-  const completed = await send({
-    model: cmd.upstream_model ?? cmd.model,
+  const completed = await chat({
+    stream_id: cmd.stream_id,
+    model: cmd.model,
+    handler: cmd.handler,
+    ...(cmd.upstream_model ? { upstream_model: cmd.upstream_model } : {}),
     messages: [
       { role: "system", content: SYSTEM_PROMPT },
       { role: "user", content: prompt },
     ],
-    stream: true,
-    stream_options: { include_usage: true },
+    params: {},
   });
   const result = RESULTS[cmd.output](cmd, completed.message.content ?? "");
   if (result.edits?.length || result.diagnostics?.length) await ctx.emit(result);

@@ -72,84 +72,76 @@ function requestBody(cmd: ChatCommandPayload): Record<string, unknown> {
 }
 
 /**
- * Sends one streamed chat request upstream: streams content, reasoning and tool-call deltas
- * through as they come and returns the whole answer with its usage; upstream errors become
- * failures with the matching client status. The request is aborted when the work is cancelled
- * (the client left) or the worker stops.
- */
-export async function streamUpstream(
-  opts: OpenAIUpstreamOptions,
-  body: Record<string, unknown>,
-  ctx: HandlerContext,
-): Promise<ChatCompletedPayload> {
-  const url = `${opts.baseUrl.replace(/\/+$/, "")}/chat/completions`;
-  const headers: Record<string, string> = {
-    "content-type": "application/json",
-    accept: "text/event-stream",
-  };
-  if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
-  let res: Response;
-  // The timeout covers getting the headers; a long generation after that is fine.
-  const headersTimeout = new AbortController();
-  const timer = setTimeout(() => headersTimeout.abort(), opts.connectTimeoutMs ?? 60_000);
-  try {
-    res = await fetch(url, {
-      method: "POST",
-      headers,
-      body: JSON.stringify(body),
-      signal: AbortSignal.any([ctx.signal, headersTimeout.signal]),
-    });
-  } catch (err) {
-    if (ctx.signal.aborted) throw err;
-    throw failureFor(
-      headersTimeout.signal.aborted ? 504 : 502,
-      `unreachable (${(err as Error).message})`,
-    );
-  } finally {
-    clearTimeout(timer);
-  }
-  if (!res.ok || !res.body) {
-    const text = (await res.text().catch(() => "")).slice(0, 500);
-    throw failureFor(
-      res.status,
-      `HTTP ${res.status} ${text}`,
-      retryAfterSecs(res.headers.get("retry-after")),
-    );
-  }
-  const answer = new AnswerAccumulator();
-  let finish: FinishReason | null = null;
-  let usage: ChatCompletedPayload["usage"] | undefined;
-  await readSse(res.body, async (data) => {
-    const chunk = JSON.parse(data) as UpstreamChunk & { error?: { message?: string } };
-    if (chunk.error) throw failureFor(502, chunk.error.message ?? "error in stream");
-    if (chunk.usage) usage = chunk.usage;
-    const choice = chunk.choices?.[0];
-    if (!choice) return;
-    finish = choice.finish_reason ?? finish;
-    const d = choice.delta ?? {};
-    const delta = {
-      ...(d.content ? { content: d.content } : {}),
-      ...(d.reasoning_content || d.reasoning
-        ? { reasoning_content: (d.reasoning_content ?? d.reasoning)! }
-        : {}),
-      ...(d.tool_calls?.length ? { tool_calls: d.tool_calls } : {}),
-    };
-    if (Object.keys(delta).length === 0) return;
-    answer.add(delta);
-    await ctx.emit(delta);
-  });
-  return answer.complete(finish, usage);
-}
-
-/**
- * The `openai` handler: any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp), for chat
- * (see {@link streamUpstream}) and for editor actions (see {@link upstreamAction}).
+ * The `openai` handler: any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp). Streams
+ * content, reasoning and tool-call deltas through as they come, reports usage, and turns upstream
+ * errors into failures with the matching client status. The request is aborted when the work is
+ * cancelled (the client left) or the worker stops. An editor action runs as a chat of its
+ * rendered prompt (see {@link upstreamAction}).
  */
 export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler {
-  return {
+  const url = `${opts.baseUrl.replace(/\/+$/, "")}/chat/completions`;
+  const handler: ChatHandler = {
     name: "openai",
     sideEffects: "none",
-    handle: (cmd, ctx) => streamUpstream(opts, requestBody(cmd), ctx),
-    handleAction: (cmd, ctx) => upstreamAction(cmd, ctx, (body) => streamUpstream(opts, body, ctx)),
+    async handle(cmd, ctx: HandlerContext): Promise<ChatCompletedPayload> {
+      const headers: Record<string, string> = {
+        "content-type": "application/json",
+        accept: "text/event-stream",
+      };
+      if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
+      let res: Response;
+      // The timeout covers getting the headers; a long generation after that is fine.
+      const headersTimeout = new AbortController();
+      const timer = setTimeout(() => headersTimeout.abort(), opts.connectTimeoutMs ?? 60_000);
+      try {
+        res = await fetch(url, {
+          method: "POST",
+          headers,
+          body: JSON.stringify(requestBody(cmd)),
+          signal: AbortSignal.any([ctx.signal, headersTimeout.signal]),
+        });
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        throw failureFor(
+          headersTimeout.signal.aborted ? 504 : 502,
+          `unreachable (${(err as Error).message})`,
+        );
+      } finally {
+        clearTimeout(timer);
+      }
+      if (!res.ok || !res.body) {
+        const text = (await res.text().catch(() => "")).slice(0, 500);
+        throw failureFor(
+          res.status,
+          `HTTP ${res.status} ${text}`,
+          retryAfterSecs(res.headers.get("retry-after")),
+        );
+      }
+      const answer = new AnswerAccumulator();
+      let finish: FinishReason | null = null;
+      let usage: ChatCompletedPayload["usage"] | undefined;
+      await readSse(res.body, async (data) => {
+        const chunk = JSON.parse(data) as UpstreamChunk & { error?: { message?: string } };
+        if (chunk.error) throw failureFor(502, chunk.error.message ?? "error in stream");
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices?.[0];
+        if (!choice) return;
+        finish = choice.finish_reason ?? finish;
+        const d = choice.delta ?? {};
+        const delta = {
+          ...(d.content ? { content: d.content } : {}),
+          ...(d.reasoning_content || d.reasoning
+            ? { reasoning_content: (d.reasoning_content ?? d.reasoning)! }
+            : {}),
+          ...(d.tool_calls?.length ? { tool_calls: d.tool_calls } : {}),
+        };
+        if (Object.keys(delta).length === 0) return;
+        answer.add(delta);
+        await ctx.emit(delta);
+      });
+      return answer.complete(finish, usage);
+    },
+    handleAction: (cmd, ctx) => upstreamAction(cmd, ctx, (chat) => handler.handle(chat, ctx)),
   };
+  return handler;
 }
