@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type {
@@ -81,17 +82,16 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
         "specs) that answer text plus LSP edits and diagnostics, and one chat tool per model.",
     },
   );
-  const start = (extra: Extra, releaseSlot: () => void): StartOptions => ({
+  // Each call is a request of its own, with the key's stream slot like an HTTP one.
+  const start = (): StartOptions => ({
     principal,
-    correlationId: `mcp-${String(extra.requestId)}-${Date.now().toString(36)}`,
+    correlationId: randomUUID(),
     log,
-    releaseSlot,
-  });
-  const slot = () =>
-    deps.streams.acquire(
+    releaseSlot: deps.streams.acquire(
       deps.limitKey(principal),
       principal.limits?.maxStreams ?? deps.defaultMaxStreams,
-    );
+    ),
+  });
   const call = (extra: Extra): ToolCall => ({
     signal: extra.signal,
     progress: async (progress, message) => {
@@ -103,6 +103,11 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
       });
     },
   });
+  const runAction = async (action: ActionCapability, args: unknown, extra: Extra) => {
+    const input = deps.actions.parseInput(action, args);
+    const run = await deps.actions.start(action, input, start());
+    return followRun(deps.runs, run, call(extra), { principal, log });
+  };
   const taken = new Set<string>();
 
   for (const action of deps.actions.visible(principal)) {
@@ -126,11 +131,6 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
       },
     );
   }
-  const runAction = async (action: ActionCapability, args: unknown, extra: Extra) => {
-    const input = deps.actions.parseInput(action, args);
-    const run = await deps.actions.start(action, input, start(extra, slot()));
-    return followRun(deps.runs, run, call(extra), { principal, log });
-  };
 
   const models = deps.catalog
     .list()
@@ -156,7 +156,7 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
               { role: "user", content: args.prompt },
             ],
           });
-          const run = await deps.runs.start(input, start(extra, slot()));
+          const run = await deps.runs.start(input, start());
           const r = await followRun(deps.runs, run, call(extra), { principal, log });
           return { content: [{ type: "text", text: r.text }] };
         } catch (err) {
