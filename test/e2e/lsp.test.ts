@@ -12,6 +12,7 @@ import {
   PublishDiagnosticsNotification,
   ShowMessageNotification,
   ShutdownRequest,
+  WorkDoneProgressCancelNotification,
   WorkDoneProgressCreateRequest,
   createProtocolConnection,
   StreamMessageReader,
@@ -42,8 +43,10 @@ const SPEC = "file:///work/app/specs/orders.md";
 const at = (line: number, character: number) => ({ line, character });
 
 beforeAll(async () => {
-  system = await startTestSystem(world, testCatalog());
-  await system.startWorkers(contextHandlers(world.config(), "sea"));
+  // A reader that leaves does not stop a stream for a while: only an explicit cancel does.
+  system = await startTestSystem(world, testCatalog(), { STREAM_CANCEL_GRACE_MS: "30000" });
+  // Echo pauses between words, so a long answer can be cancelled while it streams.
+  await system.startWorkers(contextHandlers(world.config({ ECHO_DELAY_MS: "5" }), "sea"));
   child = spawnCli(
     ["lsp"],
     {
@@ -189,6 +192,44 @@ describe("sea-gateway lsp with a real LSP client over stdio", () => {
     expect(messages.at(-1)!.message).toBe(
       "explain: typescript in /work/app/src/add.ts, line 2: return a + b;",
     );
+  });
+
+  it("cancelling the work-done progress cancels the action on the gateway", async () => {
+    const uri = "file:///work/app/long.txt";
+    const text = Array.from({ length: 400 }, (_, i) => `word${i}`).join(" ");
+    await lsp.sendNotification(DidOpenTextDocumentNotification.type, {
+      textDocument: { uri, languageId: "plaintext", version: 1, text },
+    });
+    const seen = progress.length;
+    const messagesBefore = messages.length;
+    const run = lsp.sendRequest(ExecuteCommandRequest.type, {
+      command: "sea.runAction",
+      arguments: [{ action: "explain", uri, range: { start: at(0, 0), end: at(0, 0) } }],
+    });
+    const report = await eventually(
+      () => progress.slice(seen).find((p) => p.value.kind === "report"),
+      10_000,
+      "a progress report",
+    );
+    await lsp.sendNotification(WorkDoneProgressCancelNotification.type, { token: report.token });
+    expect(await run).toBeNull();
+    expect(progress.slice(seen).at(-1)!.value.kind).toBe("end");
+    // No answer was shown, and the gateway recorded the cancel of the action's stream.
+    expect(messages.slice(messagesBefore)).toEqual([]);
+    const cancelled = await eventually(
+      async () =>
+        (
+          await system.runtime.pools.sea.query<{ reason: string }>(
+            `SELECT c.payload->'payload'->>'reason' AS reason
+               FROM outbox_events c JOIN outbox_events a ON a.aggregate_id = c.aggregate_id
+              WHERE c.event_type = 'chat_cancel' AND a.event_type = 'editor_action'
+                AND a.payload->'payload'->'input'->>'path' = '/work/app/long.txt'`,
+          )
+        ).rows[0],
+      10_000,
+      "the cancel command",
+    );
+    expect(cancelled.reason).toBe("cancelled by the client");
   });
 
   it("publishes validate_spec diagnostics on open and clears them once fixed and saved", async () => {
