@@ -25,6 +25,7 @@ import { OverloadGuard, RateLimitedError, StreamCounter } from "./limits.js";
 import { EditorActions } from "./editor/editor-actions.js";
 import { chatRoutes } from "./routes/chat.js";
 import { editorRoutes } from "./routes/editor.js";
+import { mcpRoutes } from "./routes/mcp.js";
 import { healthRoutes } from "./routes/health.js";
 import { modelRoutes } from "./routes/models.js";
 import { streamRoutes } from "./routes/streams.js";
@@ -226,23 +227,18 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       takeRate,
       limitKey,
     });
-    // Loaded when the app boots: processes that serve no HTTP (keys, migrate, workers) never pay
-    // for the MCP SDK's imports (a quarter of a second).
-    await v1.register(async (scope) => {
-      const { mcpRoutes } = await import("./routes/mcp.js");
-      await mcpRoutes(scope, {
-        tools: {
-          catalog: deps.catalog,
-          actions,
-          commands,
-          runs,
-          streams: streamSlots,
-          defaultMaxStreams: limits.defaultMaxStreams,
-          limitKey,
-        },
-        sessions: { idleMs: deps.mcpSessionIdleMs ?? 30 * 60_000, maxPerKey: 64, log: deps.log },
-        takeRate,
-      });
+    await v1.register(mcpRoutes, {
+      tools: {
+        catalog: deps.catalog,
+        actions,
+        commands,
+        runs,
+        streams: streamSlots,
+        defaultMaxStreams: limits.defaultMaxStreams,
+        limitKey,
+      },
+      sessions: { idleMs: deps.mcpSessionIdleMs ?? 30 * 60_000, maxPerKey: 64, log: deps.log },
+      takeRate,
     });
   });
 

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { McpSessions, type McpSessionOptions } from "../mcp/mcp-sessions.js";
-import { buildMcpServer, type McpToolDeps } from "../mcp/mcp-tools.js";
+import type { McpSessionOptions, McpSessions } from "../mcp/mcp-sessions.js";
+import type { McpToolDeps } from "../mcp/mcp-tools.js";
 import { headerValue } from "./request-headers.js";
 
 /** True if a JSON-RPC body (one message or a batch) calls a tool. */
@@ -14,6 +14,9 @@ const callsTool = (body: unknown) =>
  * DELETE to end a session), behind the same authentication as `/v1`. The request's session (see
  * {@link McpSessions}) answers through its transport; a tool call counts against the key's rate
  * like an HTTP request. Sessions end when the app closes.
+ *
+ * The MCP SDK is loaded by the first `/mcp` request: a gateway nobody reaches over MCP (and every
+ * test that boots one) never pays for its imports (about a quarter of a second).
  */
 export async function mcpRoutes(
   app: FastifyInstance,
@@ -23,13 +26,24 @@ export async function mcpRoutes(
     takeRate(req: FastifyRequest, reply: FastifyReply): Promise<void>;
   },
 ): Promise<void> {
-  const sessions = new McpSessions(
-    (principal, log) => buildMcpServer(principal, opts.tools, log),
-    opts.sessions,
-  );
-  app.addHook("onClose", () => sessions.closeAll());
+  let loaded: Promise<McpSessions> | null = null;
+  const load = () =>
+    (loaded ??= (async () => {
+      const [{ McpSessions }, { buildMcpServer }] = await Promise.all([
+        import("../mcp/mcp-sessions.js"),
+        import("../mcp/mcp-tools.js"),
+      ]);
+      return new McpSessions(
+        (principal, log) => buildMcpServer(principal, opts.tools, log),
+        opts.sessions,
+      );
+    })());
+  app.addHook("onClose", async () => {
+    if (loaded) await (await loaded).closeAll();
+  });
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.method === "POST" && callsTool(req.body)) await opts.takeRate(req, reply);
+    const sessions = await load();
     const target = await sessions.resolve(
       req.principal!,
       headerValue(req.headers["mcp-session-id"]),
