@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { parse as parseYaml } from "yaml";
-import { CatalogSchema } from "../contracts/index.js";
-import { CapabilityCatalog, defaultCatalog } from "../src/catalog.js";
+import { CatalogFileSchema } from "../contracts/index.js";
+import { CapabilityCatalog, catalogFromFile, defaultCatalog } from "../src/catalog.js";
 import { ConfigError, type Config } from "../src/config.js";
 
 /**
@@ -9,27 +9,26 @@ import { ConfigError, type Config } from "../src/config.js";
  * catalog from the configuration. A bad file fails boot with every problem listed.
  */
 export async function loadCatalog(config: Config): Promise<CapabilityCatalog> {
+  const defaults = {
+    handlerUrls: config.handlerUrls,
+    upstreamBaseUrl: config.upstream.baseUrl,
+    upstreamModel: config.upstream.model,
+  };
   const file = config.capabilitiesFile;
-  if (!file) {
-    return new CapabilityCatalog(
-      defaultCatalog({
-        handlerUrls: config.handlerUrls,
-        upstreamBaseUrl: config.upstream.baseUrl,
-        upstreamModel: config.upstream.model,
-      }),
-    );
-  }
+  if (!file) return new CapabilityCatalog(defaultCatalog(defaults));
   let doc: unknown;
   try {
     doc = parseYaml(await readFile(file, "utf8"));
   } catch (err) {
     throw new ConfigError([`CAPABILITIES_FILE: cannot read ${file}: ${(err as Error).message}`]);
   }
-  const parsed = CatalogSchema.safeParse(doc);
+  const parsed = CatalogFileSchema.safeParse(doc);
   if (!parsed.success) {
     throw new ConfigError(
       parsed.error.issues.map((i) => `CAPABILITIES_FILE ${i.path.join(".")}: ${i.message}`),
     );
   }
-  return new CapabilityCatalog(parsed.data);
+  const merged = catalogFromFile(parsed.data, defaults);
+  if (!merged.ok) throw new ConfigError(merged.problems.map((p) => `CAPABILITIES_FILE ${p}`));
+  return new CapabilityCatalog(merged.catalog);
 }

@@ -19,7 +19,10 @@ export function contextHandlers(config: Config, ctx: ContextName): HandlerRegist
   return registry;
 }
 
-/** Fails boot when the catalog names a handler a context's worker would not have. */
+/**
+ * Fails boot when the catalog names a handler a context's worker would not have, or an action's
+ * handler that does not run editor actions.
+ */
 export function checkCatalogHandlers(
   catalog: CapabilityCatalog,
   registries: Partial<Record<ContextName, HandlerRegistry>>,
@@ -35,6 +38,16 @@ export function checkCatalogHandlers(
               ? `set ${ctx.toUpperCase()}_HANDLER_URL`
               : "no such handler";
         problems.push(`CAPABILITIES_FILE: ${ctx} capability uses handler '${name}': ${hint}`);
+      }
+    }
+  }
+  for (const [ctx, registry] of Object.entries(registries) as [ContextName, HandlerRegistry][]) {
+    for (const name of catalog.handlersOf(ctx, "action")) {
+      const handler = registry.get(name);
+      if (handler && !handler.handleAction) {
+        problems.push(
+          `CAPABILITIES_FILE: ${ctx} action uses handler '${name}', which does not run editor actions`,
+        );
       }
     }
   }

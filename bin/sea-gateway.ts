@@ -3,7 +3,7 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { CONTEXTS, isSubjectToken, type ContextName } from "../contracts/index.js";
 import { mintKey, parseDuration } from "../adapters/auth/jwt-verifier.js";
-import { ConfigError, loadConfig, type Config } from "../src/config.js";
+import { ConfigError, loadConfig, loadLspConfig, type Config } from "../src/config.js";
 import type { Log } from "../src/log.js";
 import { loadCatalog } from "./catalog-file.js";
 import { checkCatalogHandlers, contextHandlers } from "./handlers.js";
@@ -19,6 +19,7 @@ const USAGE = `usage: sea-gateway <command>
   migrate                    create/migrate both databases; provision streams and consumers
   keys create --tenant <id> [--ttl <dur>] [--models a,b] [--rpm N] [--max-streams N]
                              print an API key (default ttl 30d)
+  lsp                        a language server on stdio for editors (see lsp --help)
 
 With none of NATS_URL / SEA_DATABASE_URL / VIBESPRO_DATABASE_URL set, an embedded PostgreSQL
 and a nats-server child process are started (data under DATA_DIR, default .data).`;
@@ -144,6 +145,13 @@ async function main(argv: string[]): Promise<void> {
   if (command === "help" || command === "--help" || command === "-h") {
     out(USAGE);
     return;
+  }
+  if (command === "lsp") {
+    // Loaded for this command only: the other commands never need the LSP library.
+    const { LSP_USAGE, runLanguageServer } = await import("./lsp.js");
+    if (rest.includes("--help") || rest.includes("-h")) return out(LSP_USAGE);
+    // Only the language server's own settings: the gateway's do not concern it.
+    return runLanguageServer(loadLspConfig());
   }
   const config = loadConfig();
   const log: Log = pino({

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ChatMessageSchema } from "./openai.js";
+import { DiagnosticSchema, TextEditSchema } from "./text-edits.js";
 
 /**
  * The chat capability's command and result payloads, shared by the gateway, the workers and
@@ -71,17 +72,26 @@ export const ToolCallDeltaSchema = z.object({
   function: z.object({ name: z.string().optional(), arguments: z.string().optional() }).optional(),
 });
 
-/** An incremental piece of the answer: ephemeral, published straight to JetStream. */
+/**
+ * An incremental piece of the answer: ephemeral, published straight to JetStream. Editor actions
+ * add `edits` and `diagnostics` (each delta carries new ones; readers that do not know them,
+ * such as the OpenAI chunk writer, ignore them).
+ */
 export const ChatDeltaPayloadSchema = z.object({
   content: z.string().optional(),
   reasoning_content: z.string().optional(),
   tool_calls: z.array(ToolCallDeltaSchema).optional(),
+  edits: z.array(TextEditSchema).optional(),
+  diagnostics: z.array(DiagnosticSchema).optional(),
 });
 export type ChatDeltaPayload = z.infer<typeof ChatDeltaPayloadSchema>;
 
 export const FinishReasonSchema = z.enum(["stop", "length", "tool_calls", "content_filter"]);
 
-/** The whole answer: durable, written through the outbox with the inbox row that produced it. */
+/**
+ * The whole answer: durable, written through the outbox with the inbox row that produced it. For
+ * an editor action, `edits` and `diagnostics` are all of them (the deltas' together).
+ */
 export const ChatCompletedPayloadSchema = z.object({
   message: z.object({
     role: z.literal("assistant"),
@@ -99,6 +109,8 @@ export const ChatCompletedPayloadSchema = z.object({
   }),
   finish_reason: FinishReasonSchema,
   usage: UsageSchema,
+  edits: z.array(TextEditSchema).optional(),
+  diagnostics: z.array(DiagnosticSchema).optional(),
 });
 export type ChatCompletedPayload = z.infer<typeof ChatCompletedPayloadSchema>;
 

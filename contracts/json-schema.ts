@@ -8,6 +8,11 @@ import {
   ChatDeltasPayloadSchema,
   ChatFailedPayloadSchema,
 } from "./chat.js";
+import {
+  EditorActionInputSchema,
+  EditorActionPayloadSchema,
+  EditorActionResultSchema,
+} from "./editor.js";
 import { EnvelopeSchema, ForeignEnvelopeSchema } from "./envelope.js";
 import {
   HandlerRequestSchema,
@@ -27,6 +32,9 @@ export const EXPORTED_SCHEMAS: Record<string, z.ZodType> = {
   "chat-deltas-payload.json": ChatDeltasPayloadSchema,
   "chat-completed-payload.json": ChatCompletedPayloadSchema,
   "chat-failed-payload.json": ChatFailedPayloadSchema,
+  "editor-action-payload.json": EditorActionPayloadSchema,
+  "editor-action-input.json": EditorActionInputSchema,
+  "editor-action-result.json": EditorActionResultSchema,
   "handler-request.json": HandlerRequestSchema,
   "handler-response.json": HandlerResponseSchema,
   "handler-result-event.json": HandlerResultEventSchema,

@@ -40,6 +40,8 @@ export function assertSubjectToken(field: string, value: string): string {
 
 /** The command every chat request becomes, per context. */
 export const CHAT_COMMAND = { name: "chat_completion", version: 1 } as const;
+/** An editor action on a document (explain, refactor, …); its results are a chat result stream. */
+export const EDITOR_ACTION_COMMAND = { name: "editor_action", version: 1 } as const;
 /** Stops the work of a chat command whose client left. */
 export const CHAT_CANCEL_COMMAND = { name: "chat_cancel", version: 1 } as const;
 /** The per-request result events (deltas, then one terminal event). */

@@ -284,3 +284,48 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     }),
   });
 }
+
+const LspEnvSchema = z.object({
+  SEA_GATEWAY_URL: optionalUrl(["http://", "https://"]).transform(
+    (v) => v ?? "http://127.0.0.1:8080",
+  ),
+  SEA_API_KEY: z
+    .string({ error: "is required (a key from `sea-gateway keys create`)" })
+    .trim()
+    .min(1, "is required (a key from `sea-gateway keys create`)"),
+  SEA_LSP_VALIDATE_LANGUAGES: z.string().default("markdown,yaml"),
+  SEA_LSP_VALIDATE_ACTION: z.string().min(1).default("validate_spec"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** The language server's configuration (`sea-gateway lsp`). */
+export interface LspConfig {
+  /** The gateway's base URL, without `/v1`. */
+  readonly gatewayUrl: string;
+  readonly apiKey: string;
+  /** Language ids whose documents are validated on open and save. */
+  readonly validateLanguages: readonly string[];
+  /** The action that validates them (its diagnostics are published). */
+  readonly validateAction: string;
+  readonly logLevel: z.infer<typeof LspEnvSchema>["LOG_LEVEL"];
+}
+
+/** Reads and validates the language server's configuration from `env`. */
+export function loadLspConfig(env: Record<string, string | undefined> = process.env): LspConfig {
+  const parsed = LspEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return Object.freeze({
+    gatewayUrl: e.SEA_GATEWAY_URL.replace(/\/+$/, "").replace(/\/v1$/, ""),
+    apiKey: e.SEA_API_KEY,
+    validateLanguages: Object.freeze(
+      e.SEA_LSP_VALIDATE_LANGUAGES.split(",")
+        .map((l) => l.trim())
+        .filter(Boolean),
+    ),
+    validateAction: e.SEA_LSP_VALIDATE_ACTION,
+    logLevel: e.LOG_LEVEL,
+  });
+}

@@ -42,7 +42,13 @@ export class BadRequestError extends GatewayError {
 
 export class AuthenticationError extends GatewayError {
   constructor(message = "Invalid or missing API key. Send it as 'Authorization: Bearer <key>'.") {
-    super(message, { status: 401, type: "authentication_error", code: "invalid_api_key" });
+    super(message, {
+      status: 401,
+      type: "authentication_error",
+      code: "invalid_api_key",
+      // RFC 6750 §3: a 401 names the scheme (MCP clients read it to know how to authenticate).
+      headers: { "www-authenticate": 'Bearer realm="sea-gateway"' },
+    });
   }
 }
 

@@ -1,7 +1,9 @@
 import {
   HandlerResponseSchema,
   HandlerResultEventSchema,
+  type ChatCommandPayload,
   type ChatCompletedPayload,
+  type EditorActionPayload,
   type HandlerRequest,
   type HandlerResultEvent,
 } from "../../contracts/index.js";
@@ -31,13 +33,17 @@ export class TransientHandlerError extends Error {
  * (such as a Python FastAPI app). 200 with JSON `{"events": […]}` or a streamed body (SSE or
  * NDJSON, one result event each) → processed; 409 → already processed; 422 → poison; 5xx,
  * timeout, refused → transient. The service writes its own state, so it runs only once the
- * inbox claim is held.
+ * inbox claim is held. Editor actions go the same way: the service receives the structured
+ * `editor_action` command and answers result events (deltas may carry edits and diagnostics).
  */
 export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
-  return {
+  const handler = {
     name: "http",
-    sideEffects: "external",
-    async handle(cmd, ctx: HandlerContext): Promise<ChatCompletedPayload> {
+    sideEffects: "external" as const,
+    async handle(
+      cmd: ChatCommandPayload | EditorActionPayload,
+      ctx: HandlerContext,
+    ): Promise<ChatCompletedPayload> {
       const request: HandlerRequest = {
         message_id: ctx.message.id,
         subject: ctx.message.subject,
@@ -93,7 +99,10 @@ export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
       }
       return terminal ?? answer.complete("stop");
     },
+    // The command is forwarded as it is, whatever its kind.
+    handleAction: (cmd: EditorActionPayload, ctx: HandlerContext) => handler.handle(cmd, ctx),
   };
+  return handler;
 }
 
 function parseJson(text: string): unknown {

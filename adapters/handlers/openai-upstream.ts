@@ -10,6 +10,7 @@ import {
   type HandlerContext,
 } from "../../src/worker/handler.js";
 import { readSse, retryAfterSecs } from "./body-readers.js";
+import { upstreamAction } from "./openai-actions.js";
 
 /** Where the upstream model server is. */
 export interface OpenAIUpstreamOptions {
@@ -74,11 +75,12 @@ function requestBody(cmd: ChatCommandPayload): Record<string, unknown> {
  * The `openai` handler: any OpenAI-compatible server (OpenAI, Ollama, vLLM, llama.cpp). Streams
  * content, reasoning and tool-call deltas through as they come, reports usage, and turns upstream
  * errors into failures with the matching client status. The request is aborted when the work is
- * cancelled (the client left) or the worker stops.
+ * cancelled (the client left) or the worker stops. An editor action runs as a chat of its
+ * rendered prompt (see {@link upstreamAction}).
  */
 export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler {
   const url = `${opts.baseUrl.replace(/\/+$/, "")}/chat/completions`;
-  return {
+  const handler: ChatHandler = {
     name: "openai",
     sideEffects: "none",
     async handle(cmd, ctx: HandlerContext): Promise<ChatCompletedPayload> {
@@ -139,5 +141,7 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
       });
       return answer.complete(finish, usage);
     },
+    handleAction: (cmd, ctx) => upstreamAction(cmd, ctx, (chat) => handler.handle(chat, ctx)),
   };
+  return handler;
 }

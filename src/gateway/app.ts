@@ -15,11 +15,15 @@ import type {
 } from "../ports.js";
 import { authenticate } from "./auth.js";
 import { ChatCommands, type ChatCommandsDeps } from "./chat-commands.js";
-import { ChatAdmission, limitKey } from "./chat-admission.js";
+import { Admission, limitKey } from "./admission.js";
+import { ChatAdmission } from "./chat-admission.js";
+import { EditorActions } from "./editor/editor-actions.js";
 import { DomainEvents } from "./events/domain-events.js";
 import { OverloadGuard, StreamCounter } from "./limits.js";
 import { chatRoutes } from "./routes/chat.js";
 import { domainEventRoutes } from "./routes/domain-events.js";
+import { editorRoutes } from "./routes/editor.js";
+import { mcpRoutes } from "./routes/mcp.js";
 import { websocketRoutes } from "./routes/websocket.js";
 import { healthRoutes } from "./routes/health.js";
 import { modelRoutes } from "./routes/models.js";
@@ -52,6 +56,8 @@ export interface GatewayAppDeps extends ChatCommandsDeps {
   domainEvents?: { source: DomainEventSource; rules: EventStreamRule[] } | undefined;
   /** WebSocket limits (see {@link SendQueueLimits}). */
   websocket?: Partial<WebSocketLimits>;
+  /** How long an unused MCP session lives (its client then initializes again). */
+  mcpSessionIdleMs?: number;
 }
 
 /** Limits of one WebSocket. */
@@ -105,7 +111,8 @@ declare module "fastify" {
 /**
  * Builds the gateway's fastify app (not listening): the error map, request logging, then the
  * routes as plugins (health; and under `/v1`, behind authentication and load shedding: models,
- * chat, streams). Every surface runs chats through one {@link ChatRuns}.
+ * chat, streams, editor actions). Every surface runs chats and actions through one
+ * {@link ChatRuns}.
  */
 export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...deps.limits };
@@ -149,6 +156,15 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     deadlineMs: limits.requestDeadlineMs,
   });
   app.decorate("chatRuns", runs);
+  const actions = new EditorActions({
+    catalog: deps.catalog,
+    subjects: deps.subjects,
+    commands,
+    runs,
+    limits,
+  });
+  // One count of open streams per key, whichever surface opened them.
+  const streamSlots = new StreamCounter();
   app.addHook("onClose", async () => {
     overload.close();
     runs.closeAll();
@@ -197,26 +213,31 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       timeWindow: 60_000,
     });
     const takeRate = v1.createRateLimit();
-    const admission = new ChatAdmission({
-      commands,
-      runs,
-      streams: new StreamCounter(),
-      limits,
+    const admission = new Admission({
+      streams: streamSlots,
+      defaultMaxStreams: limits.defaultMaxStreams,
       takeRate: (req) => takeRate(req),
     });
+    const chat = new ChatAdmission({ commands, runs, admission, limits });
     v1.addHook("onRequest", async (req) => {
       overload.check();
       req.principal = await authenticate(req, deps.verifier, deps.revocations);
     });
     await v1.register(modelRoutes, { catalog: deps.catalog });
-    await v1.register(chatRoutes, { admission, runs, keepAliveMs });
+    await v1.register(chatRoutes, { admission: chat, runs, keepAliveMs });
     await v1.register(streamRoutes, { runs, keepAliveMs });
+    await v1.register(editorRoutes, { actions, runs, admission, keepAliveMs });
+    await v1.register(mcpRoutes, {
+      tools: { catalog: deps.catalog, actions, commands, runs, admission },
+      sessions: { idleMs: deps.mcpSessionIdleMs ?? 30 * 60_000, maxPerKey: 64, log: deps.log },
+      admission,
+    });
     const events = deps.domainEvents
       ? new DomainEvents(deps.domainEvents.source, deps.domainEvents.rules, deps.subjects.namespace)
       : undefined;
     if (events) await v1.register(domainEventRoutes, { events, keepAliveMs });
     await v1.register(websocketRoutes, {
-      admission,
+      admission: chat,
       runs,
       events,
       revocations: deps.revocations,

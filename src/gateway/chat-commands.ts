@@ -2,6 +2,7 @@ import { z } from "zod";
 import {
   ChatCompletionRequestSchema,
   type Capability,
+  type ChatCapability,
   type ChatCompletionRequest,
   type ChatDelivery,
   type SubjectSpace,
@@ -18,7 +19,7 @@ import type { RunIdentity } from "./runs/chat-run.js";
 /** A validated chat request and the capability it names. */
 export interface ChatInput {
   request: ChatCompletionRequest;
-  capability: Capability;
+  capability: ChatCapability;
 }
 
 /** What the UI shell says about the request's user and conversation. */
@@ -41,14 +42,15 @@ export interface ChatCommandsDeps {
 const CANCEL_RETRY_FOR_MS = 60_000;
 
 /** True if any string in `value` contains U+0000. */
-function containsNul(value: unknown): boolean {
+export function containsNul(value: unknown): boolean {
   if (typeof value === "string") return value.includes("\0");
   if (Array.isArray(value)) return value.some(containsNul);
   if (value !== null && typeof value === "object") return Object.values(value).some(containsNul);
   return false;
 }
 
-function firstIssueParam(error: z.ZodError): string | null {
+/** The dotted path of the first problem (the OpenAI error's `param`). */
+export function firstIssueParam(error: z.ZodError): string | null {
   const path = error.issues[0]?.path;
   return path && path.length > 0 ? path.map(String).join(".") : null;
 }
@@ -82,7 +84,8 @@ export class ChatCommands {
     if (request.n != null && request.n > 1) {
       throw new BadRequestError("Only n=1 is supported.", "n", "unsupported_value");
     }
-    const capability = this.deps.catalog.find(request.model);
+    // Editor actions are capabilities too, but not models: they run through /v1/editor/actions.
+    const capability = this.deps.catalog.findChat(request.model);
     if (!capability) throw new ModelNotFoundError(request.model);
     return { request, capability };
   }
@@ -107,7 +110,7 @@ export class ChatCommands {
       conversationId: origin.conversationId,
       delivery,
     });
-    const written = await this.write(input.capability, command);
+    const written = await this.writeCommand(input.capability, command);
     return { commandId: command.envelope.event_id, written };
   }
 
@@ -129,7 +132,7 @@ export class ChatCommands {
     const giveUpAt = Date.now() + CANCEL_RETRY_FOR_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.write(run.capability, command);
+        await this.writeCommand(run.capability, command);
         log.info({ stream_id: run.streamId, reason }, "cancel command written");
         return;
       } catch (err) {
@@ -143,8 +146,11 @@ export class ChatCommands {
     }
   }
 
-  /** Writes through the owning context's outbox, then publishes at once if it was new. */
-  private async write(capability: Capability, command: OutboxMessage): Promise<boolean> {
+  /**
+   * Writes a command through the owning context's outbox, then publishes it at once if it was
+   * new. Returns false if a command with its id was already there (nothing is written then).
+   */
+  async writeCommand(capability: Capability, command: OutboxMessage): Promise<boolean> {
     const inserted = await this.deps.outbox.enqueue(capability.context, [command]);
     if (inserted.length === 0) return false;
     this.deps.dispatcher?.dispatch(capability.context, [command]);

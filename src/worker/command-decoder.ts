@@ -2,10 +2,13 @@ import {
   CHAT_CANCEL_COMMAND,
   ChatCancelPayloadSchema,
   ChatCommandPayloadSchema,
+  EDITOR_ACTION_COMMAND,
+  EditorActionPayloadSchema,
   decodeEnvelope,
   isSubjectToken,
   type ChatCancelPayload,
   type ChatCommandPayload,
+  type EditorActionPayload,
   type ForeignEnvelope,
 } from "../../contracts/index.js";
 import type { DeliveredCommand } from "../ports.js";
@@ -18,6 +21,12 @@ export type ResultBase = Omit<ResultOrigin, "attempt">;
 export type DecodedCommand =
   | { kind: "chat"; envelope: ForeignEnvelope; origin: ResultBase; payload: ChatCommandPayload }
   | { kind: "cancel"; envelope: ForeignEnvelope; origin: ResultBase; payload: ChatCancelPayload }
+  | {
+      kind: "action";
+      envelope: ForeignEnvelope;
+      origin: ResultBase;
+      payload: EditorActionPayload;
+    }
   /** Poison: `origin` is set when the client waiting for it can still be told. */
   | { kind: "poison"; reason: string; envelope: ForeignEnvelope | null; origin: ResultBase | null };
 
@@ -41,7 +50,7 @@ function originOf(env: ForeignEnvelope): ResultBase | null {
 
 /**
  * Decodes a delivered command (tolerantly, as any service on the cluster may publish): a chat
- * command, a cancel, or poison with the reason. Never throws.
+ * command, an editor action, a cancel, or poison with the reason. Never throws.
  */
 export function decodeCommand(cmd: DeliveredCommand): DecodedCommand {
   const env = decodeEnvelope(cmd.data);
@@ -55,6 +64,11 @@ export function decodeCommand(cmd: DeliveredCommand): DecodedCommand {
     const p = ChatCancelPayloadSchema.safeParse(envelope.payload);
     if (!p.success) return poison("schema mismatch: bad chat_cancel");
     return { kind: "cancel", envelope, origin, payload: p.data };
+  }
+  if (envelope.event_type === EDITOR_ACTION_COMMAND.name) {
+    const p = EditorActionPayloadSchema.safeParse(envelope.payload);
+    if (!p.success) return poison(`schema mismatch: ${p.error.message}`);
+    return { kind: "action", envelope, origin, payload: p.data };
   }
   const p = ChatCommandPayloadSchema.safeParse(envelope.payload);
   if (!p.success) return poison(`schema mismatch: ${p.error.message}`);

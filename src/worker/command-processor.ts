@@ -25,6 +25,7 @@ import {
 } from "./command-decoder.js";
 import { withDbRetry, type DbRetryPolicy } from "./db-retry.js";
 import { decide, type Outcome } from "./decision.js";
+import { runAction } from "./action-runner.js";
 import { DeltaEmitter } from "./delta-emitter.js";
 import {
   AlreadyProcessedError,
@@ -137,6 +138,14 @@ export class CommandProcessor {
           decoded,
           decoded.payload.handler,
           (handler, ctx) => handler.handle(decoded.payload, ctx),
+          log,
+        );
+      case "action":
+        return this.run(
+          cmd,
+          decoded,
+          decoded.payload.handler,
+          (handler, ctx) => runAction(handler, decoded.payload, ctx),
           log,
         );
     }

@@ -3,6 +3,7 @@ import type {
   ChatCompletedPayload,
   ChatDeltaPayload,
   ChatFailedPayload,
+  EditorActionPayload,
 } from "../../contracts/index.js";
 import type { Log } from "../log.js";
 
@@ -26,7 +27,10 @@ export interface HandlerContext {
   /** Aborted when the worker stops or the work is cancelled: stop upstream calls. */
   signal: AbortSignal;
   log: Log;
-  /** Streams one delta to the client (published straight to JetStream). */
+  /**
+   * Streams one delta to the client (published straight to JetStream): text, and for editor
+   * actions edits and diagnostics.
+   */
   emit(delta: ChatDeltaPayload): Promise<void>;
 }
 
@@ -44,6 +48,12 @@ export interface ChatHandler {
    */
   readonly sideEffects?: "none" | "external";
   handle(command: ChatCommandPayload, ctx: HandlerContext): Promise<ChatCompletedPayload>;
+  /**
+   * Runs an editor action (absent: this handler runs no actions, and a catalog giving it one is
+   * refused at boot). Edits and diagnostics go out in deltas; the completed payload may list
+   * them all, else the worker completes it with those emitted.
+   */
+  handleAction?(command: EditorActionPayload, ctx: HandlerContext): Promise<ChatCompletedPayload>;
 }
 
 /** The command can never be processed (HTTP 422, schema mismatch): dead-letter it. */

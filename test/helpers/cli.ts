@@ -15,12 +15,19 @@ export async function runCli(
   return { code, stdout, stderr };
 }
 
-/** Starts the CLI from source as a child process, with only `env` on top of PATH/HOME. */
-export function spawnCli(args: string[], env: Record<string, string>): ChildProcess {
+/**
+ * Starts the CLI from source as a child process, with only `env` on top of PATH/HOME; `stdin`
+ * piped for commands that read it (the language server).
+ */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string>,
+  opts: { stdin?: boolean } = {},
+): ChildProcess {
   const base = { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/root" };
   return spawn(process.execPath, ["--import", "tsx", "bin/sea-gateway.ts", ...args], {
     env: { ...base, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [opts.stdin ? "pipe" : "ignore", "pipe", "pipe"],
   });
 }
 

@@ -12,10 +12,47 @@ const completed = (content: string) => ({
 });
 const delta = (content: string) => ({ event_type: "chat_delta", payload: { content } });
 
+interface ActionPayload {
+  action: string;
+  input: { path: string; content: string; selection?: { start: object; end: object } };
+}
+
+/**
+ * What the service answers an editor action: text, an edit replacing the selection with
+ * `reviewed`, a diagnostic on line 0, then `chat_completed` without the lists (the worker
+ * completes them from the deltas).
+ */
+export function actionEvents(p: ActionPayload) {
+  const start = { line: 0, character: 0 };
+  const range = p.input.selection ?? { start, end: start };
+  return [
+    delta(`${p.action} by the service`),
+    {
+      event_type: "chat_delta",
+      payload: { edits: [{ path: p.input.path, range, replacement: "reviewed" }] },
+    },
+    {
+      event_type: "chat_delta",
+      payload: {
+        diagnostics: [
+          {
+            range: { start, end: { line: 0, character: 1 } },
+            severity: "error",
+            message: "from the service",
+            code: "svc1",
+          },
+        ],
+      },
+    },
+    completed(`${p.action} by the service`),
+  ];
+}
+
 /**
  * A handler service over real HTTP implementing the handler contract, like a user's FastAPI
  * app. The last user message picks the behaviour: `json`, `sse`, `ndjson`, `409`, `422`,
- * `flaky` (500 once, then 200), `slow` (too slow once, then 200). Requests are recorded.
+ * `flaky` (500 once, then 200), `slow` (too slow once, then 200). An `editor_action` command is
+ * answered by {@link actionEvents}. Requests are recorded.
  */
 export class MockHandlerService {
   readonly requests: HandlerRequest[] = [];
@@ -29,6 +66,12 @@ export class MockHandlerService {
       for await (const d of req) raw += d;
       const body = JSON.parse(raw) as HandlerRequest;
       this.requests.push(body);
+      if (body.event_type === "editor_action") {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        for (const e of actionEvents(body.payload as ActionPayload))
+          res.write(`data: ${JSON.stringify(e)}\n\n`);
+        return res.end();
+      }
       const payload = body.payload as { messages: { content: string }[] };
       const mode = payload.messages.at(-1)!.content;
       const attempt = (this.seen.get(body.message_id) ?? 0) + 1;

@@ -14,7 +14,9 @@ const chunk = (id: string, model: string, delta: object, finish: string | null =
 /**
  * An OpenAI-compatible model server over real HTTP, outside the system under test. The
  * upstream model id picks the behaviour: `text`, `tools`, `reasoning`, `rate-limited`,
- * `broken`, `slow`, `slow-start`, `slow-tools`. Every request is recorded, with whether the caller aborted it.
+ * `broken`, `slow`, `slow-start`, `slow-tools`, and for editor actions `code-block` (an answer
+ * holding one fenced block, split across chunks) and `diagnostics` (problem lines). Every request
+ * is recorded, with whether the caller aborted it.
  */
 export class MockUpstream {
   readonly calls: UpstreamCall[] = [];
@@ -105,6 +107,17 @@ export class MockUpstream {
         w(chunk(id, model, { tool_calls: [{ index: 0, function: { arguments: f } }] }));
       }
       w(chunk(id, model, {}, "tool_calls"));
+    } else if (model === "code-block" || model === "diagnostics") {
+      const pieces =
+        model === "code-block"
+          ? ["Here it is:\n``", "`ts\nconst answer = ", "42; // 😀 漢字\n", "```\nShorter now."]
+          : [
+              "2: warning: vague requirement\n",
+              "not a problem line\n",
+              "3: error: contradicts line 2",
+            ];
+      for (const piece of pieces) w(chunk(id, model, { content: piece }));
+      w(chunk(id, model, {}, "stop"));
     } else if (model === "slow") {
       for (let i = 0; i < 100 && !res.destroyed; i++) {
         w(chunk(id, model, { content: `tick${i} ` }));

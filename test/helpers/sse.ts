@@ -1,4 +1,6 @@
 import type OpenAI from "openai";
+import type { Diagnostic, TextEdit } from "../../contracts/index.js";
+import type { EditorActionResponse } from "../../src/gateway/editor/action-result.js";
 
 /** The `data:` payloads of an SSE body, with the `id:` of each event (comments left out). */
 export function sseEvents(sse: string): { id: number | undefined; data: string }[] {
@@ -33,4 +35,30 @@ export function sseError(sse: string): { message: string; code: string | null } 
   return e
     ? (JSON.parse(e.data) as { error: { message: string; code: string | null } }).error
     : undefined;
+}
+
+/** The data of an editor action's SSE event, whichever event it is. */
+export type ActionEventData = Partial<EditorActionResponse & TextEdit & Diagnostic> & {
+  text?: string;
+  error?: { message: string; code: string | null; type: string };
+};
+
+/** Every event of an SSE body with its `id:`, `event:` name and parsed JSON data. */
+export function sseNamedEvents(
+  sse: string,
+): { id: number | undefined; event: string; data: ActionEventData }[] {
+  const out: { id: number | undefined; event: string; data: ActionEventData }[] = [];
+  for (const block of sse.split("\n\n")) {
+    const lines = block.split("\n");
+    const data = lines.find((l) => l.startsWith("data: "))?.slice(6);
+    if (data === undefined) continue;
+    const id = lines.find((l) => l.startsWith("id: "))?.slice(4);
+    const event = lines.find((l) => l.startsWith("event: "))?.slice(7) ?? "message";
+    out.push({
+      id: id === undefined ? undefined : Number(id),
+      event,
+      data: JSON.parse(data) as ActionEventData,
+    });
+  }
+  return out;
 }

@@ -1,25 +1,29 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
-import { CatalogSchema, type ContextName } from "../../contracts/index.js";
+import { CatalogFileSchema, type ContextName } from "../../contracts/index.js";
 import { mintKey } from "../../adapters/auth/jwt-verifier.js";
 import { Runtime } from "../../bin/runtime.js";
-import { CapabilityCatalog } from "../../src/catalog.js";
+import { CapabilityCatalog, catalogFromFile } from "../../src/catalog.js";
 import type { HandlerRegistry } from "../../src/worker/handler.js";
 import { TEST_SECRET, testLog, type TestWorld } from "./env.js";
 
-/** Test catalog: the defaults plus one model per test handler. */
+/**
+ * Test catalog: the defaults plus one model per test handler (or an action entry: `kind:
+ * "action"`), and the built-in actions run by `echo` (as a catalog file would give them).
+ */
 export function testCatalog(
-  extra: { id: string; context: ContextName; handler: string; upstream_model?: string }[] = [],
+  extra: ({ id: string; context: ContextName; handler: string } & Record<string, unknown>)[] = [],
 ) {
-  return new CapabilityCatalog(
-    CatalogSchema.parse({
-      capabilities: [
-        { id: "sea", context: "sea", handler: "echo" },
-        { id: "vibespro", context: "vibespro", handler: "echo" },
-        ...extra,
-      ],
-    }),
-  );
+  const file = CatalogFileSchema.parse({
+    capabilities: [
+      { id: "sea", context: "sea", handler: "echo" },
+      { id: "vibespro", context: "vibespro", handler: "echo" },
+      ...extra,
+    ],
+  });
+  const merged = catalogFromFile(file);
+  if (!merged.ok) throw new Error(merged.problems.join("\n"));
+  return new CapabilityCatalog(merged.catalog);
 }
 
 /** A gateway and both relays in this process, against a test world's databases and streams. */

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { CatalogSchema } from "../../contracts/index.js";
+import { CatalogFileSchema } from "../../contracts/index.js";
+import { catalogFromFile } from "../../src/catalog.js";
 
 const read = (p: string) => readFileSync(new URL(`../../${p}`, import.meta.url), "utf8");
 
@@ -48,9 +49,48 @@ describe("shipped examples", () => {
     }
   });
 
-  it("examples/capabilities.example.yaml is a valid catalog", () => {
-    expect(CatalogSchema.safeParse(parse(read("examples/capabilities.example.yaml"))).success).toBe(
-      true,
-    );
+  it("examples/capabilities.example.yaml is a valid catalog file", () => {
+    const file = CatalogFileSchema.parse(parse(read("examples/capabilities.example.yaml")));
+    const merged = catalogFromFile(file);
+    expect(merged.ok && merged.catalog.capabilities.map((c) => c.id)).toEqual([
+      "sea",
+      "vibespro",
+      "sea-echo",
+      "explain",
+      "refactor",
+      "generate_tests",
+      "docstring",
+    ]);
+  });
+
+  it("librechat.example.yaml declares the MCP server as streamable HTTP with the key", () => {
+    const doc = parse(read("librechat.example.yaml")) as { mcpServers: Record<string, unknown> };
+    expect(doc.mcpServers["sea-gateway"]).toMatchObject({
+      type: "streamable-http",
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:8080\/mcp$/),
+      headers: { Authorization: "Bearer ${SEA_API_KEY}" },
+    });
+  });
+
+  it("examples/zed-settings.json declares the MCP server as a remote context server", () => {
+    const doc = JSON.parse(read("examples/zed-settings.json")) as {
+      context_servers: Record<string, { url: string; headers: Record<string, string> }>;
+    };
+    const server = doc.context_servers["sea-gateway"]!;
+    expect(Object.keys(server).sort()).toEqual(["headers", "url"]);
+    expect(server.url).toMatch(/\/mcp$/);
+    expect(server.headers.Authorization).toMatch(/^Bearer \S+$/);
+  });
+
+  it.each([
+    ["examples/neovim-sea-lsp.lua", /cmd = \{ "sea-gateway", "lsp" \}/],
+    ["examples/helix-languages.toml", /command = "sea-gateway"\nargs = \["lsp"\]/],
+  ])("%s starts `sea-gateway lsp` with settings the server reads", (file, command) => {
+    const text = read(file);
+    expect(text).toMatch(command);
+    expect(text).toContain("SEA_GATEWAY_URL");
+    // The initialization options the server understands (src/lsp/language-server.ts).
+    expect(text).toMatch(/validateLanguages = \{? ?\[?"markdown", "yaml"/);
+    expect(text).toContain('validateAction = "validate_spec"');
   });
 });

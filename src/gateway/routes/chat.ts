@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
-import { rateHeaders, type ChatAdmission } from "../chat-admission.js";
+import { rateHeaders } from "../admission.js";
+import type { ChatAdmission } from "../chat-admission.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
 import { storedCompletion } from "../runs/stored-completion.js";
 import { clientOrigin, requestIdentity } from "./request-headers.js";

@@ -18,6 +18,10 @@ export function visibleCapabilities(catalog: CapabilityCatalog, p: Principal): C
   return catalog.list().filter((c) => !p.models || p.models.includes(c.id));
 }
 
+/** The chat models a key may use: what `/v1/models` lists (actions are listed elsewhere). */
+const visibleModels = (catalog: CapabilityCatalog, p: Principal) =>
+  visibleCapabilities(catalog, p).filter((c) => c.kind === "chat");
+
 /** `GET /v1/models` and `GET /v1/models/{id}` (what `models.retrieve()` calls). */
 export async function modelRoutes(
   app: FastifyInstance,
@@ -25,12 +29,12 @@ export async function modelRoutes(
 ): Promise<void> {
   app.get("/v1/models", async (req): Promise<ModelList> => ({
     object: "list",
-    data: visibleCapabilities(opts.catalog, req.principal!).map(modelObject),
+    data: visibleModels(opts.catalog, req.principal!).map(modelObject),
   }));
   // Model ids may contain "/" (e.g. "org/model"): the wildcard takes the rest of the path.
   app.get<{ Params: { "*": string } }>("/v1/models/*", async (req) => {
     const id = req.params["*"];
-    const c = visibleCapabilities(opts.catalog, req.principal!).find((m) => m.id === id);
+    const c = visibleModels(opts.catalog, req.principal!).find((m) => m.id === id);
     if (!c) throw new ModelNotFoundError(id);
     return modelObject(c);
   });

@@ -1,15 +1,31 @@
+import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import type { ChatCompletion } from "../../../contracts/index.js";
 import { toOpenAIError } from "../../errors.js";
-import type { ChatRun } from "../runs/chat-run.js";
+import type { ChatRun, RunReader } from "../runs/chat-run.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
 import { collectRun, streamRunAsSse } from "../sse/chat-sse.js";
+import type { SseOptions } from "../sse/run-sse.js";
+
+/** How a surface presents a run over HTTP: as SSE, or collected into one JSON body. */
+export interface RunView {
+  stream(reader: RunReader, res: ServerResponse, opts: SseOptions): Promise<void>;
+  collect(reader: RunReader): Promise<unknown>;
+  /** The error event written when the stream breaks after its first byte. */
+  streamError(err: unknown): string;
+}
+
+/** OpenAI chat: chunks, or the final `chat.completion`. */
+export const CHAT_VIEW: RunView = {
+  stream: streamRunAsSse,
+  collect: collectRun,
+  streamError: (err) => `data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`,
+};
 
 /**
- * Reads `run` for one HTTP response: SSE after `after` chunks, or (`json`) the final
- * `chat.completion`. The reader leaves when the response closes, whatever the reason; the
- * registry then decides (grace, cancel) for the run. Before the first byte, errors go to the
- * error handler, so they keep their real status.
+ * Reads `run` for one HTTP response: SSE after `after` deltas, or (`json`) the collected result,
+ * both as `view` presents them (OpenAI chat by default). The reader leaves when the response
+ * closes, whatever the reason; the registry then decides (grace, cancel) for the run. Before the
+ * first byte, errors go to the error handler, so they keep their real status.
  */
 export async function respondWithRun(
   req: FastifyRequest,
@@ -17,15 +33,16 @@ export async function respondWithRun(
   runs: ChatRuns,
   run: ChatRun,
   opts: { after: number; json: boolean; keepAliveMs: number },
-): Promise<ChatCompletion | undefined> {
+  view: RunView = CHAT_VIEW,
+): Promise<unknown> {
   const reader = runs.attach(run, opts.after);
   // Watch the response, not the request: for a POST the request's 'close' fires as soon as
   // the body has been read (CLIENTS.md, "Disconnects and time").
   reply.raw.once("close", () => reader.leave());
-  if (opts.json) return collectRun(reader);
+  if (opts.json) return view.collect(reader);
   let hijacked = false;
   try {
-    await streamRunAsSse(reader, reply.raw, {
+    await view.stream(reader, reply.raw, {
       keepAliveMs: opts.keepAliveMs,
       // Headers set on the reply so far (rate limits) go out with the hijacked response too.
       headers: {
@@ -42,8 +59,7 @@ export async function respondWithRun(
   } catch (err) {
     if (!hijacked) throw err;
     req.log.error({ err, stream_id: run.streamId }, "stream failed");
-    if (!reply.raw.writableEnded)
-      reply.raw.end(`data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`);
+    if (!reply.raw.writableEnded) reply.raw.end(view.streamError(err));
   }
   return undefined;
 }

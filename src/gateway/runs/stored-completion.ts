@@ -78,5 +78,8 @@ export function answerAsDelta(
   if (m.tool_calls?.length) {
     delta.tool_calls = m.tool_calls.map((c, index) => ({ index, ...c }));
   }
+  // An editor action's result rides along, so its replay holds its edits and diagnostics.
+  if (terminal.payload.edits?.length) delta.edits = terminal.payload.edits;
+  if (terminal.payload.diagnostics?.length) delta.diagnostics = terminal.payload.diagnostics;
   return delta;
 }

@@ -3,8 +3,9 @@ import type {
   ChatCompletedPayload,
   ChatMessage,
 } from "../../../contracts/index.js";
-import { sleep } from "../../sleep.js";
 import type { ChatHandler, HandlerContext } from "../handler.js";
+import { echoAction } from "./echo-actions.js";
+import { countWords, streamWords } from "./words.js";
 
 /** The text of a message: a string, or its text parts joined. */
 export function messageText(message: ChatMessage): string {
@@ -16,20 +17,12 @@ export function messageText(message: ChatMessage): string {
     .join("");
 }
 
-/** Splits text into words, each with the whitespace after it; leading space rides with the first. */
-export function wordsWithSpace(text: string): string[] {
-  const words: string[] = text.match(/\S+\s*/g) ?? [];
-  const lead = /^\s+/.exec(text)?.[0] ?? "";
-  if (lead && words.length > 0) words[0] = lead + words[0];
-  else if (lead) words.push(lead);
-  return words;
-}
-
-const countWords = (text: string) => text.match(/\S+/g)?.length ?? 0;
+export { wordsWithSpace } from "./words.js";
 
 /**
- * The built-in `echo` handler: answers with the last user message, one chunk per word. Usage is
- * counted in words. `delayMs` waits between chunks (to exercise streaming and disconnects).
+ * The built-in `echo` handler: answers with the last user message, one chunk per word, and every
+ * editor action deterministically (see {@link echoAction}). Usage is counted in words. `delayMs`
+ * waits between chunks (to exercise streaming and disconnects).
  */
 export function echoHandler(delayMs = 0): ChatHandler {
   return {
@@ -38,12 +31,7 @@ export function echoHandler(delayMs = 0): ChatHandler {
     async handle(command: ChatCommandPayload, ctx: HandlerContext): Promise<ChatCompletedPayload> {
       const lastUser = [...command.messages].reverse().find((m) => m.role === "user");
       const text = lastUser ? messageText(lastUser) : "";
-      const words = wordsWithSpace(text);
-      for (let i = 0; i < words.length; i++) {
-        if (ctx.signal.aborted) throw ctx.signal.reason;
-        if (delayMs > 0 && i > 0) await sleep(delayMs, ctx.signal);
-        await ctx.emit({ content: words[i] });
-      }
+      await streamWords(text, ctx, delayMs);
       const prompt = command.messages.reduce((n, m) => n + countWords(messageText(m)), 0);
       const completion = countWords(text);
       return {
@@ -56,5 +44,6 @@ export function echoHandler(delayMs = 0): ChatHandler {
         },
       };
     },
+    handleAction: (command, ctx) => echoAction(command, ctx, delayMs),
   };
 }

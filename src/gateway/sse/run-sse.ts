@@ -1,0 +1,136 @@
+import type { ServerResponse } from "node:http";
+import { once } from "node:events";
+import {
+  CapabilityFailedError,
+  GatewayStoppingError,
+  StreamInterruptedError,
+} from "../../errors.js";
+import type { Delivery } from "../runs/attempt-sequencer.js";
+import type { RunReader } from "../runs/chat-run.js";
+
+/** Headers every SSE response sends: no caching, no proxy buffering. */
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+} as const;
+
+/** How a streamed response is opened, kept alive and written. */
+export interface SseOptions {
+  /** Idle interval after which a `: keep-alive` comment is sent. */
+  keepAliveMs: number;
+  /** Extra response headers (stream and request ids). */
+  headers: Record<string, string>;
+  /** Takes the response over from the framework; called once, before the first byte. */
+  takeOver(): void;
+  /** The reader resumes after chunks the client already holds. */
+  resumed: boolean;
+}
+
+/**
+ * How one surface writes a run's deliveries as SSE text (OpenAI chunks, editor action events).
+ * Each delta's events carry `id: <seq>`, the resume cursor.
+ */
+export interface SseFormat {
+  /** What the stream starts with, once the status line is out (may be empty). */
+  opening(): string;
+  delta(d: Extract<Delivery, { kind: "delta" }>): string;
+  /** The last events of a completed run, including the stream's end marker. */
+  completed(d: Extract<Delivery, { kind: "completed" }>): string;
+  /** An error event after the stream started (a failed run, an interruption). */
+  error(err: unknown): string;
+}
+
+/** Writes respecting backpressure; resolves false if the client has gone. */
+export async function writeSse(res: ServerResponse, text: string): Promise<boolean> {
+  if (res.destroyed || res.writableEnded) return false;
+  if (!res.write(text)) {
+    await Promise.race([once(res, "drain"), once(res, "close")]);
+  }
+  return !res.destroyed;
+}
+
+/**
+ * Streams a run's deliveries in `format`.
+ *
+ * The status line waits for the first event (or the first keep-alive), so a failure before any
+ * output is a real HTTP error (429 with `retry-after`, 502…) that SDKs raise as typed errors:
+ * this function then throws without having written anything. A failure after that becomes the
+ * format's error event and a clean close; so does an answer that changed attempt after some of it
+ * was sent (never a mix of two attempts), and a gateway that is stopping (the client resumes
+ * elsewhere). Events that arrived together are written together. Returns when the stream is
+ * finished or the client has left.
+ */
+export async function streamRun(
+  reader: RunReader,
+  res: ServerResponse,
+  opts: SseOptions,
+  format: SseFormat,
+): Promise<void> {
+  const run = reader.run;
+  let started = false;
+  let holdsContent = opts.resumed;
+  const open = (): string => {
+    if (started) return "";
+    started = true;
+    opts.takeOver();
+    res.writeHead(200, { ...SSE_HEADERS, ...opts.headers });
+    return format.opening();
+  };
+  const fail = (err: unknown) => {
+    if (!started) throw err;
+    if (!res.destroyed) res.end(format.error(err));
+  };
+  // One self-re-arming timer; writes only move `lastWriteAt` (no timer churn per batch).
+  let lastWriteAt = Date.now();
+  let idle: NodeJS.Timeout | null = null;
+  const armKeepAlive = (delay: number) => {
+    idle = setTimeout(() => {
+      const quietFor = Date.now() - lastWriteAt;
+      if (res.destroyed) return;
+      if (quietFor >= opts.keepAliveMs) {
+        res.write(open() + ": keep-alive\n\n");
+        lastWriteAt = Date.now();
+        armKeepAlive(opts.keepAliveMs);
+      } else armKeepAlive(opts.keepAliveMs - quietFor);
+    }, delay);
+  };
+  armKeepAlive(opts.keepAliveMs);
+  try {
+    for (;;) {
+      const batch = await reader.next();
+      if (batch === null) return fail(new GatewayStoppingError(run.streamId));
+      const first = batch[0];
+      if (!started && first?.kind === "failed") throw CapabilityFailedError.from(first.payload);
+      let out = open();
+      for (const d of batch) {
+        if (d.kind === "reset") {
+          if (holdsContent) {
+            if (out) res.write(out);
+            return fail(new StreamInterruptedError(run.streamId));
+          }
+          continue;
+        }
+        if (d.kind === "delta") {
+          out += format.delta(d);
+          holdsContent = true;
+          continue;
+        }
+        out +=
+          d.kind === "completed"
+            ? format.completed(d)
+            : format.error(CapabilityFailedError.from(d.payload));
+        // The last data rides with the end of the response: one write fewer.
+        if (!res.destroyed) res.end(out);
+        return;
+      }
+      lastWriteAt = Date.now();
+      if (!(await writeSse(res, out))) return;
+    }
+  } catch (err) {
+    fail(err);
+  } finally {
+    if (idle) clearTimeout(idle);
+  }
+}
