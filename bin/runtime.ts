@@ -34,6 +34,10 @@ import { OutboxRelay } from "../src/relay/outbox-relay.js";
 import { CommandProcessor } from "../src/worker/command-processor.js";
 import type { HandlerRegistry } from "../src/worker/handler.js";
 import type { Infrastructure } from "./infrastructure.js";
+import { ShutdownResultFeed } from "./shutdown-result-feed.js";
+
+/** Stop order: the gateway first, so its open streams can still be served by the workers. */
+const STOP_ORDER = ["gateway", "worker", "relay"];
 
 /** Something that can be stopped during the staged shutdown. */
 interface Stoppable {
@@ -95,7 +99,10 @@ export class Runtime {
       const url = infra.databaseUrls[ctx];
       await ensureDatabase(url, log);
       await migrate(url, log);
-      await provisionContextRole(url, ctx, log);
+      await provisionContextRole(url, ctx, log, {
+        app: config.rolePasswords[`${ctx}_app`],
+        gateway: config.rolePasswords.sea_gateway,
+      });
     }
     const nc = await connectNats(infra.natsUrl, "sea-gateway-migrate", log, {
       credsFile: config.natsCredsFile,
@@ -144,12 +151,13 @@ export class Runtime {
         },
       },
     ];
+    const results = new ShutdownResultFeed(new NatsResultFeed(this.nc, this.jsm, this.subjects));
     const app = buildGatewayApp({
       catalog,
       subjects: this.subjects,
       outbox: new PgOutboxWriter(this.pools, this.config.relay.dispatchGraceMs),
       dispatcher: this.dispatcher(this.log),
-      results: new NatsResultFeed(this.nc, this.jsm, this.subjects),
+      results,
       streams: new PgStreamDirectory(this.relaxedPools),
       verifier: new CachingVerifier(this.verifier()),
       ...(this.config.auth.revokedJtisFile
@@ -165,9 +173,16 @@ export class Runtime {
     this.stoppables.push({
       name: "gateway",
       stop: async (graceMs) => {
-        // Stop accepting; give open requests the grace period, then cut them off.
-        const cutoff = setTimeout(() => app.server.closeAllConnections(), graceMs);
+        // Stop accepting; give open requests the grace period (the workers still run), then
+        // end the streams still open with an error event, and cut off what is left.
+        let cutoff: NodeJS.Timeout | undefined;
+        const ending = setTimeout(() => {
+          if (results.size > 0) this.log.warn({ streams: results.size }, "ending open streams");
+          results.endAll("The gateway is shutting down; retry the request.");
+          cutoff = setTimeout(() => app.server.closeAllConnections(), 1_000);
+        }, graceMs);
         await app.close();
+        clearTimeout(ending);
         clearTimeout(cutoff);
       },
     });
@@ -277,12 +292,14 @@ export class Runtime {
   }
 
   /**
-   * Staged shutdown: stop accepting requests, let workers finish (handlers are told to stop
-   * after `graceMs`), stop relays, drain NATS, end pools, stop embedded services.
+   * Staged shutdown: stop accepting requests and let open streams finish while the workers still
+   * run (after `graceMs` streams end with an error event and handlers are told to stop), then
+   * stop workers and relays, drain NATS, end pools. Embedded services are stopped by the caller.
    */
   async stop(graceMs = 10_000): Promise<void> {
     const abortTimer = setTimeout(() => this.shutdown.abort(), graceMs);
-    for (const s of this.stoppables.splice(0)) {
+    const stage = (s: Stoppable) => STOP_ORDER.indexOf(s.name.split(":")[0]!);
+    for (const s of this.stoppables.splice(0).sort((a, b) => stage(a) - stage(b))) {
       await s
         .stop(graceMs)
         .catch((err: unknown) => this.log.warn({ err, part: s.name }, "stop failed"));
