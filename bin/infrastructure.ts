@@ -15,7 +15,7 @@ import { dataDir, signingSecret } from "./data-dir.js";
 export interface Infrastructure {
   natsUrl: string;
   databaseUrls: Record<ContextName, string>;
-  /** The HS256 secret; undefined when keys are checked against a JWKS. */
+  /** The HS256 secret; undefined with a JWKS, and in processes that check no keys. */
   jwtSecret: string | undefined;
   /** True when anything runs embedded: a development setup. */
   development: boolean;
@@ -29,7 +29,14 @@ export interface Infrastructure {
  * and keeps a development secret in the data directory. Both run in their own session, so a
  * Ctrl-C reaches only the gateway, which stops them last through {@link Infrastructure.stop}.
  */
-export async function resolveInfrastructure(config: Config, log: Log): Promise<Infrastructure> {
+export async function resolveInfrastructure(
+  config: Config,
+  log: Log,
+  opts: {
+    /** Whether this process checks API keys (the gateway): only then is a secret required. */
+    verifiesKeys: boolean;
+  },
+): Promise<Infrastructure> {
   const development = config.embedded.nats || config.embedded.postgres;
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -45,7 +52,7 @@ export async function resolveInfrastructure(config: Config, log: Log): Promise<I
     assertNatsServerInstalled();
     await assertNatsPortFree(config.embedded.natsPort, "EMBEDDED_NATS_PORT");
   }
-  const jwtSecret = await signingSecret(config, { create: true });
+  const jwtSecret = opts.verifiesKeys ? await signingSecret(config, { create: true }) : undefined;
   try {
     if (config.embedded.postgres) {
       const pg = await startEmbeddedPostgres({

@@ -127,7 +127,9 @@ async function serve(role: Role, config: Config, log: Log, values: Record<string
   const catalog = await loadCatalog(config);
   const registries = Object.fromEntries(contexts.map((c) => [c, contextHandlers(config, c)]));
   if (role === "up" || role === "worker") checkCatalogHandlers(catalog, registries);
-  const infra: Infrastructure = await resolveInfrastructure(config, log);
+  const infra: Infrastructure = await resolveInfrastructure(config, log, {
+    verifiesKeys: role === "up" || role === "gateway",
+  });
   let runtime: Runtime | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -221,7 +223,7 @@ async function main(argv: string[]): Promise<void> {
       return serve(name, config, log, parsed.values);
     case "migrate": {
       const { Runtime, resolveInfrastructure, checkNats, checkDatabases } = await servingModules();
-      const infra = await resolveInfrastructure(config, log);
+      const infra = await resolveInfrastructure(config, log, { verifiesKeys: false });
       try {
         await checkNats(config, infra.natsUrl, log);
         await checkDatabases(config, infra.databaseUrls, { createsDatabases: true });
