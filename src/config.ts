@@ -86,6 +86,18 @@ const EnvSchema = z.object({
   SHUTDOWN_GRACE_MS: int(10_000),
 });
 
+/** Every environment variable the gateway reads (README.md's configuration table lists them). */
+export const ENV_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
+
+/** The default of each variable that has one, as the schema applies it. */
+export function envDefaults(): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(EnvSchema.shape)
+      .map(([k, schema]) => [k, (schema as z.ZodType).safeParse(undefined).data])
+      .filter(([, v]) => v !== undefined),
+  );
+}
+
 /** The validated configuration. */
 export interface Config {
   readonly port: number;
