@@ -1,11 +1,14 @@
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { once } from "node:events";
 import { existsSync, readFileSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import { freePort } from "../helpers/outbox.js";
 
 /**
  * deploy/: the Prometheus alert rules (checked and unit-tested by promtool), the Prometheus
@@ -192,6 +195,92 @@ describe("compose.yaml's observability profile", () => {
         const source = volume.split(":")[0]!;
         if (source.startsWith(".")) expect(existsSync(file(source)), volume).toBe(true);
       }
+    }
+  });
+});
+
+describe("compose.yaml and the Dockerfile", () => {
+  interface Service {
+    image?: string;
+    build?: unknown;
+    command?: string[];
+    environment?: Record<string, string>;
+    ports?: string[];
+    healthcheck?: { test: string[] };
+  }
+  // Compose reads YAML merge keys (`<<: *anchor`).
+  const compose = parse(read("compose.yaml"), { merge: true }) as {
+    services: Record<string, Service>;
+  };
+  const ours = ["migrate", "gateway", "relay", "worker-sea", "worker-vibespro"];
+  const svc = (name: string) => compose.services[name]!;
+  const user = (url: string | undefined) => new URL(url!.replace(/\$\{[^}]*\}/g, "x")).username;
+
+  it("builds the image once and runs it for every role", () => {
+    const built = Object.entries(compose.services).filter(([, s]) => s.build !== undefined);
+    expect(built.map(([name]) => name)).toEqual(["migrate"]);
+    expect(new Set(ours.map((n) => svc(n).image)).size).toBe(1);
+  });
+
+  it("connects each role with its least-privilege database role; only migrate as the owner", () => {
+    const users = (n: string) => [
+      user(svc(n).environment!.SEA_DATABASE_URL),
+      user(svc(n).environment!.VIBESPRO_DATABASE_URL),
+    ];
+    expect(users("migrate")).toEqual(["postgres", "postgres"]);
+    expect(users("gateway")).toEqual(["sea_gateway", "sea_gateway"]);
+    for (const n of ["relay", "worker-sea", "worker-vibespro"]) {
+      expect(users(n), n).toEqual(["sea_app", "vibespro_app"]);
+      expect(svc(n).environment!.GATEWAY_JWT_SECRET, n).toBeUndefined();
+    }
+    for (const v of ["SEA_APP_PASSWORD", "VIBESPRO_APP_PASSWORD", "SEA_GATEWAY_PASSWORD"]) {
+      expect(svc("migrate").environment![v], v).toBeTruthy();
+    }
+  });
+
+  it("lets the gateway scale (no single fixed host port) and checks relays and workers on METRICS_PORT", () => {
+    for (const port of svc("gateway").ports ?? []) {
+      expect(port, "a fixed host port stops --scale").toMatch(
+        /^(\$\{[^}]*:-\d+-\d+\}|\d+-\d+):8080$|^8080$/,
+      );
+    }
+    for (const n of ["relay", "worker-sea", "worker-vibespro"]) {
+      expect(svc(n).environment!.METRICS_PORT, n).toBe("9091");
+      expect(svc(n).healthcheck?.test.join(" "), n).toContain("process.env.METRICS_PORT");
+    }
+  });
+
+  /** Runs a health check command (`node -e …`) with `env`; resolves with its exit code. */
+  async function runCheck(script: string, env: Record<string, string>): Promise<number | null> {
+    // Asynchronously: the HTTP server it probes runs in this process.
+    const child = spawn(process.execPath, ["-e", script], {
+      env: { PATH: process.env.PATH, ...env },
+      stdio: "ignore",
+    });
+    const [code] = (await once(child, "exit")) as [number | null];
+    return code;
+  }
+
+  it("the image's HEALTHCHECK and compose's probe find /health/ready for every role", async () => {
+    const dockerfile = read("Dockerfile").replace(/\\\n/g, " ");
+    const imageCheck = /HEALTHCHECK .*CMD node -e "(.*)"/.exec(dockerfile)![1]!;
+    const composeCheck = svc("relay").healthcheck!.test.at(-1)!;
+    const server = createServer((req, res) => {
+      res.writeHead(req.url === "/health/ready" ? 200 : 404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const ready = String((server.address() as { port: number }).port);
+    const closed = String(await freePort());
+    try {
+      // The gateway: PORT. Relays and workers: METRICS_PORT. HEALTH_PORT overrides both.
+      expect(await runCheck(imageCheck, { PORT: ready })).toBe(0);
+      expect(await runCheck(imageCheck, { PORT: closed, METRICS_PORT: ready })).toBe(0);
+      expect(await runCheck(imageCheck, { METRICS_PORT: closed, HEALTH_PORT: ready })).toBe(0);
+      expect(await runCheck(imageCheck, { PORT: closed })).toBe(1);
+      expect(await runCheck(composeCheck, { METRICS_PORT: ready })).toBe(0);
+      expect(await runCheck(composeCheck, { METRICS_PORT: closed })).toBe(1);
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   });
 });
