@@ -30,7 +30,10 @@ export function failureLine(err: unknown): string {
   const e = err as { message?: unknown; code?: unknown; name?: unknown } | null;
   let message = typeof e?.message === "string" ? e.message.trim() : "";
   if (!message && typeof e?.code === "string") message = e.code;
-  if (!message) message = String(err);
+  if (!message && err !== undefined && err !== null && typeof err !== "object")
+    message = String(err);
+  // A rejection without a reason (a library calling reject()) must not print "undefined".
+  if (!message) message = "failed without giving a reason; LOG_LEVEL=debug shows more";
   if (!(err instanceof StartupError || err instanceof ConfigError)) {
     message = message.split("\n")[0]!;
   }

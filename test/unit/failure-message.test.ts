@@ -22,7 +22,10 @@ describe("failure messages", () => {
   it("are one line, never empty, never a stack; the detail keeps the causes", () => {
     const refused = Object.assign(new Error(""), { code: "ECONNREFUSED" });
     expect(failureLine(refused)).toBe("ECONNREFUSED");
-    expect(failureLine(undefined)).toBe("undefined");
+    expect(failureLine(undefined)).toBe(
+      "failed without giving a reason; LOG_LEVEL=debug shows more",
+    );
+    expect(failureLine("plain text")).toBe("plain text");
     expect(failureLine(new Error("first line\nsecond line"))).toBe("first line");
     const wrapped = new StartupError("NATS_URL=nats://u:***@h refused", new Error("inner"));
     expect(failureLine(wrapped)).toBe("NATS_URL=nats://u:***@h refused");
