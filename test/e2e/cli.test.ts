@@ -13,32 +13,70 @@ import { freePort } from "../helpers/outbox.js";
 /** A stack trace line, which the CLI prints only with LOG_LEVEL=debug. */
 const STACK = /\n\s+at /;
 
-/** What a newcomer runs into, answered in one line each (issue 10). */
+type Run = Awaited<ReturnType<typeof runCli>>;
+
+/**
+ * What a newcomer runs into, answered in one line each (issue 10), each through a real CLI
+ * process. The processes are independent, so they all start at once and each test reads its
+ * own; the other subcommands' arguments are covered in test/unit/cli-startup.test.ts.
+ */
 describe("the CLI's answers", () => {
   let dir: string;
   let busy: Server;
   let busyPort: number;
+  let refusedNatsPort: number;
+  let runs: Record<string, Promise<Run>>;
+  const at = (name: string) => path.join(dir, name);
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), "sea-cli-"));
     busy = createServer();
     await new Promise<void>((r) => busy.listen(0, "127.0.0.1", r));
     busyPort = (busy.address() as { port: number }).port;
+    refusedNatsPort = await freePort();
+    await mkdir(at("data"));
+    await mkdir(at("elsewhere"));
+    await writeFile(path.join(at("data"), "dev-jwt-secret"), `${TEST_SECRET}\n`);
+    const external = {
+      NATS_URL: `nats://admin:hunter2@127.0.0.1:${refusedNatsPort}`,
+      SEA_DATABASE_URL: "postgres://postgres@127.0.0.1:5432/unused_sea",
+      VIBESPRO_DATABASE_URL: "postgres://postgres@127.0.0.1:5432/unused_vibespro",
+      GATEWAY_JWT_SECRET: TEST_SECRET,
+      LOG_LEVEL: "warn",
+    };
+    runs = {
+      // A broken environment proves --help is answered before configuration is read.
+      upHelp: runCli(["up", "--help"], { PORT: "not-a-port" }),
+      bogusOption: runCli(["keys", "create", "--bogus"], {}),
+      elsewhere: runCli(
+        ["keys", "create", "--tenant", "acme"],
+        { DATA_DIR: at("data") },
+        { cwd: at("elsewhere") },
+      ),
+      natsRefusedDebug: runCli(["gateway"], { ...external, LOG_LEVEL: "debug" }),
+      noRole: runCli(["relay"], {
+        NATS_URL: "nats://127.0.0.1:4222",
+        SEA_DATABASE_URL: "postgres://no_such_role_x:pw@127.0.0.1:5432/postgres",
+        VIBESPRO_DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
+        LOG_LEVEL: "warn",
+      }),
+      badCatalog: runCli(["up"], { DATA_DIR: at("caps"), CAPABILITIES_FILE: at("missing.yaml") }),
+      takenNatsPort: runCli(["up"], { DATA_DIR: at("port"), EMBEDDED_NATS_PORT: String(busyPort) }),
+    };
   });
   afterAll(async () => {
+    await Promise.all(Object.values(runs ?? {}));
     await new Promise((r) => busy.close(r));
     await rm(dir, { recursive: true, force: true });
   });
 
   it("`up --help` prints its usage without reading the environment or starting anything", async () => {
-    // A broken environment proves --help is answered before configuration is read; the other
-    // subcommands' help is covered in test/unit/cli-args.test.ts.
-    const r = await runCli(["up", "--help"], { PORT: "not-a-port" });
+    const r = await runs.upHelp!;
     expect([r.code, r.stderr, r.stdout]).toEqual([0, "", `${COMMANDS.up.usage}\n`]);
   });
 
   it("an unknown option is one line plus the usage, exit 2, no stack", async () => {
-    const r = await runCli(["keys", "create", "--bogus"], {});
+    const r = await runs.bogusOption!;
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
@@ -46,68 +84,30 @@ describe("the CLI's answers", () => {
     );
   });
 
-  it("keys create never makes a new secret: it refuses in one line naming where the secret is expected", async () => {
-    const empty = path.join(dir, "empty-data");
-    const r = await runCli(["keys", "create", "--tenant", "acme"], { DATA_DIR: empty });
-    expect(r.code).toBe(1);
-    expect(r.stdout).toBe("");
-    expect(r.stderr.trim()).toBe(
-      `sea-gateway: no development secret at ${path.join(empty, "dev-jwt-secret")}: start the ` +
-        "gateway once (npm start creates it there), or set DATA_DIR to the gateway's data " +
-        "directory, or set GATEWAY_JWT_SECRET",
-    );
-    expect(existsSync(empty)).toBe(false);
-  });
-
   it("keys create run in another folder signs with the gateway's development secret", async () => {
-    const data = path.join(dir, "data");
-    const elsewhere = path.join(dir, "elsewhere");
-    await rm(elsewhere, { recursive: true, force: true });
-    await writeFile(path.join(await mkdirp(data), "dev-jwt-secret"), `${TEST_SECRET}\n`);
-    await mkdirp(elsewhere);
-    const r = await runCli(
-      ["keys", "create", "--tenant", "acme"],
-      { DATA_DIR: data },
-      { cwd: elsewhere },
-    );
+    const r = await runs.elsewhere!;
     expect(r.code, r.stderr).toBe(0);
     const { payload } = await jwtVerify(r.stdout.trim(), new TextEncoder().encode(TEST_SECRET));
     expect(payload.tenant).toBe("acme");
-    expect(await readdir(elsewhere)).toEqual([]);
+    expect(await readdir(at("elsewhere"))).toEqual([]);
   });
 
-  it("a refused NATS_URL is one line naming it, password redacted; the stack only with LOG_LEVEL=debug", async () => {
-    const port = await freePort();
-    const env = {
-      NATS_URL: `nats://admin:hunter2@127.0.0.1:${port}`,
-      SEA_DATABASE_URL: "postgres://postgres@127.0.0.1:5432/unused_sea",
-      VIBESPRO_DATABASE_URL: "postgres://postgres@127.0.0.1:5432/unused_vibespro",
-      GATEWAY_JWT_SECRET: TEST_SECRET,
-      LOG_LEVEL: "warn",
-    };
-    const [plain, debug] = await Promise.all([
-      runCli(["gateway"], env),
-      runCli(["gateway"], { ...env, LOG_LEVEL: "debug" }),
-    ]);
-    expect(plain.code).toBe(1);
-    expect(plain.stderr).toBe(
-      `sea-gateway: NATS_URL=nats://admin:***@127.0.0.1:${port} refused the connection: ` +
-        "is nats-server running there?\n",
+  it("a refused NATS_URL is one line naming it, password redacted; LOG_LEVEL=debug adds the stacks", async () => {
+    const r = await runs.natsRefusedDebug!;
+    expect(r.code).toBe(1);
+    const [line, ...stacks] = r.stderr.split("\n");
+    expect(line).toBe(
+      `sea-gateway: NATS_URL=nats://admin:***@127.0.0.1:${refusedNatsPort} refused the ` +
+        "connection: is nats-server running there?",
     );
-    expect(debug.code).toBe(1);
-    expect(debug.stderr).toMatch(STACK);
-    expect(debug.stderr).toContain("CONNECTION_REFUSED");
-    expect(plain.stderr + plain.stdout + debug.stderr + debug.stdout).not.toContain("hunter2");
+    expect(stacks.join("\n")).toMatch(STACK);
+    expect(stacks.join("\n")).toContain("CONNECTION_REFUSED");
+    expect(r.stderr + r.stdout).not.toContain("hunter2");
   });
 
-  it("a database role that does not exist is one line naming the variable", async () => {
-    const r = await runCli(["relay"], {
-      NATS_URL: "nats://127.0.0.1:4222",
-      SEA_DATABASE_URL: "postgres://no_such_role_x:pw@127.0.0.1:5432/postgres",
-      VIBESPRO_DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
-      GATEWAY_JWT_SECRET: TEST_SECRET,
-      LOG_LEVEL: "warn",
-    });
+  it("a database role that does not exist is one line naming the variable, and only that line", async () => {
+    // A relay needs no signing secret: none is set.
+    const r = await runs.noRole!;
     expect(r.code).toBe(1);
     expect(r.stderr).toBe(
       "sea-gateway: SEA_DATABASE_URL=postgres://no_such_role_x:***@127.0.0.1:5432/postgres " +
@@ -116,24 +116,15 @@ describe("the CLI's answers", () => {
   });
 
   it("embedded mode checks CAPABILITIES_FILE and the NATS port before starting anything", async () => {
-    const data = (name: string) => path.join(dir, name);
-    const [badFile, takenPort] = await Promise.all([
-      runCli(["up"], { DATA_DIR: data("caps"), CAPABILITIES_FILE: data("missing.yaml") }),
-      runCli(["up"], { DATA_DIR: data("port"), EMBEDDED_NATS_PORT: String(busyPort) }),
-    ]);
+    const [badFile, takenPort] = [await runs.badCatalog!, await runs.takenNatsPort!];
     expect(badFile.code).toBe(78);
-    expect(badFile.stderr).toContain(`CAPABILITIES_FILE: cannot read ${data("missing.yaml")}`);
+    expect(badFile.stderr).toContain(`CAPABILITIES_FILE: cannot read ${at("missing.yaml")}`);
     expect(takenPort.code).toBe(1);
     expect(takenPort.stderr).toBe(
       `sea-gateway: EMBEDDED_NATS_PORT=${busyPort} is already in use (another sea-gateway or ` +
         "nats-server?): stop it, choose another port, or set NATS_URL to use that server\n",
     );
     // Nothing was started or created.
-    for (const name of ["caps", "port"]) expect(existsSync(data(name)), name).toBe(false);
+    for (const name of ["caps", "port"]) expect(existsSync(at(name)), name).toBe(false);
   });
 });
-
-async function mkdirp(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  return dir;
-}

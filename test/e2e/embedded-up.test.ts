@@ -106,7 +106,7 @@ describe("`sea-gateway up` with nothing configured", () => {
   }
 
   it("runs embedded Postgres and nats-server, prints a working URL and key; refuses, in one line each, a second start on the same data directory and a gateway on a taken PORT", async () => {
-    up = await startUp({ ECHO_DELAY_MS: "100", SHUTDOWN_GRACE_MS: "3000" });
+    up = await startUp({ ECHO_DELAY_MS: "100", SHUTDOWN_GRACE_MS: "2000" });
     const embedded = `postgres://postgres:postgres@127.0.0.1:${pgPort}`;
     const [second, samePort] = await Promise.all([
       runCli(["up"], {
@@ -140,8 +140,8 @@ describe("`sea-gateway up` with nothing configured", () => {
 
   it("Ctrl-C (SIGINT to the process group): open streams finish, or end with an error event after SHUTDOWN_GRACE_MS; then everything exits", async () => {
     const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i + 1}`).join(" ");
-    // At 100 ms a word: the short stream ends within the 3 s grace, the long one cannot.
-    const [short, long] = [words(10), words(80)];
+    // At 100 ms a word: the short stream ends well within the 2 s grace, the long one cannot.
+    const [short, long] = [words(6), words(60)];
     const open = (content: string) =>
       client(up).chat.completions.create({
         model: "sea",

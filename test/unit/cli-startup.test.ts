@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -11,7 +12,7 @@ import {
   NatsServerMissingError,
 } from "../../adapters/embedded/nats-server.js";
 import { COMMANDS, parseCommand, UsageError, type CommandName } from "../../bin/cli-args.js";
-import { dataDir, projectRoot } from "../../bin/data-dir.js";
+import { dataDir, projectRoot, signingSecret } from "../../bin/data-dir.js";
 import { failureDetail, failureLine, redactText, redactUrl } from "../../bin/failure-message.js";
 import { loadConfig } from "../../src/config.js";
 import { StartupError } from "../../src/startup-error.js";
@@ -105,6 +106,21 @@ describe("the data directory", () => {
     await mkdir(path.join(scratch, "dist", "bin"), { recursive: true });
     await writeFile(path.join(scratch, "package.json"), "{}");
     expect(projectRoot(path.join(scratch, "dist", "bin"))).toBe(scratch);
+  });
+
+  it("holds the development secret, which keys create reads but never makes", async () => {
+    const empty = path.join(scratch, "empty-data");
+    const config = loadConfig({ DATA_DIR: empty });
+    await expect(signingSecret(config, { create: false })).rejects.toThrow(
+      new StartupError(
+        `no development secret at ${path.join(empty, "dev-jwt-secret")}: start the gateway once ` +
+          "(npm start creates it there), or set DATA_DIR to the gateway's data directory, or " +
+          "set GATEWAY_JWT_SECRET",
+      ),
+    );
+    expect(existsSync(empty)).toBe(false);
+    const made = await signingSecret(config, { create: true });
+    expect(await signingSecret(config, { create: false })).toBe(made);
   });
 
   it("is DATA_DIR when set, relative to the working directory", () => {
