@@ -36,7 +36,10 @@ import type { HandlerRegistry } from "../src/worker/handler.js";
 import type { Infrastructure } from "./infrastructure.js";
 import { ShutdownResultFeed } from "./shutdown-result-feed.js";
 
-/** Stop order: the gateway first, so its open streams can still be served by the workers. */
+/**
+ * Stop order: the gateway first, so its open streams can still be served by the workers; parts
+ * not named here stop last.
+ */
 const STOP_ORDER = ["gateway", "worker", "relay"];
 
 /** Something that can be stopped during the staged shutdown. */
@@ -298,7 +301,10 @@ export class Runtime {
    */
   async stop(graceMs = 10_000): Promise<void> {
     const abortTimer = setTimeout(() => this.shutdown.abort(), graceMs);
-    const stage = (s: Stoppable) => STOP_ORDER.indexOf(s.name.split(":")[0]!);
+    const stage = (s: Stoppable) => {
+      const i = STOP_ORDER.indexOf(s.name.split(":")[0]!);
+      return i === -1 ? STOP_ORDER.length : i;
+    };
     for (const s of this.stoppables.splice(0).sort((a, b) => stage(a) - stage(b))) {
       await s
         .stop(graceMs)
