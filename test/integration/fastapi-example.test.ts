@@ -22,7 +22,8 @@ let client: OpenAI;
 
 beforeAll(async () => {
   await service.start();
-  const env = { SEA_HANDLER_URL: `${service.url}/handle` };
+  // Load shedding is not under test: a busy test machine must not turn requests into 503s.
+  const env = { SEA_HANDLER_URL: `${service.url}/handle`, SHED_EVENT_LOOP_DELAY_MS: "60000" };
   system = await startTestSystem(
     world,
     testCatalog([{ id: "sea-py", context: "sea", handler: "http" }]),
