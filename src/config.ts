@@ -80,7 +80,7 @@ const EnvSchema = z.object({
   WS_PING_INTERVAL_MS: int(30_000, 100),
   WS_MAX_SUBSCRIPTIONS: int(256, 1),
   NATS_NAMESPACE: z.string().regex(SUBJECT_TOKEN).optional(),
-  DATA_DIR: z.string().min(1).default(".data"),
+  DATA_DIR: z.string().min(1).optional(),
   RELAY_BATCH_SIZE: int(100, 1),
   RELAY_POLL_MS: int(1000, 10),
   OUTBOX_DISPATCH_GRACE_MS: int(1000),
@@ -93,7 +93,23 @@ const EnvSchema = z.object({
   HANDLER_TIMEOUT_MS: int(120_000, 100),
   EMBEDDED_POSTGRES_PORT: int(54329, 1).pipe(z.number().max(65535)),
   EMBEDDED_NATS_PORT: int(14222, 1).pipe(z.number().max(65535)),
+  SEA_APP_PASSWORD: z.string().min(1).optional(),
+  VIBESPRO_APP_PASSWORD: z.string().min(1).optional(),
+  SEA_GATEWAY_PASSWORD: z.string().min(1).optional(),
+  SHUTDOWN_GRACE_MS: int(10_000),
 });
+
+/** Every environment variable the gateway reads (README.md's configuration table lists them). */
+export const ENV_VARIABLES: readonly string[] = Object.freeze(Object.keys(EnvSchema.shape));
+
+/** The default of each variable that has one, as the schema applies it. */
+export function envDefaults(): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(EnvSchema.shape)
+      .map(([k, schema]) => [k, (schema as z.ZodType).safeParse(undefined).data])
+      .filter(([, v]) => v !== undefined),
+  );
+}
 
 /** The validated configuration. */
 export interface Config {
@@ -156,7 +172,8 @@ export interface Config {
     readonly maxSubscriptions: number;
   };
   readonly namespace: string;
-  readonly dataDir: string;
+  /** `DATA_DIR`; undefined means `.data` in the project folder (see bin/data-dir.ts). */
+  readonly dataDir: string | undefined;
   readonly relay: {
     readonly batchSize: number;
     readonly pollMs: number;
@@ -179,6 +196,17 @@ export interface Config {
     readonly postgres: boolean;
     readonly natsPort: number;
     readonly postgresPort: number;
+  };
+  /**
+   * Passwords `migrate` gives the least-privilege roles it creates (`sea_app`, `vibespro_app`,
+   * `sea_gateway`); undefined leaves a role's password as it is.
+   */
+  /** How long a shutdown lets open streams and handlers finish before ending them. */
+  readonly shutdownGraceMs: number;
+  readonly rolePasswords: {
+    readonly sea_app: string | undefined;
+    readonly vibespro_app: string | undefined;
+    readonly sea_gateway: string | undefined;
   };
 }
 
@@ -281,6 +309,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       postgres: e.SEA_DATABASE_URL === undefined,
       natsPort: e.EMBEDDED_NATS_PORT,
       postgresPort: e.EMBEDDED_POSTGRES_PORT,
+    }),
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    rolePasswords: Object.freeze({
+      sea_app: e.SEA_APP_PASSWORD,
+      vibespro_app: e.VIBESPRO_APP_PASSWORD,
+      sea_gateway: e.SEA_GATEWAY_PASSWORD,
     }),
   });
 }

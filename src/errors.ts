@@ -105,8 +105,56 @@ export class CapabilityFailedError extends GatewayError {
   }
 }
 
+/** What the error map may be told about the request that failed. */
+export interface ErrorContext {
+  /** The request body limit in bytes that applied, for the 413 message. */
+  bodyLimit?: number;
+}
+
+const SEND_JSON = "Send the body as a JSON object with 'Content-Type: application/json'.";
+
+/**
+ * The framework's request errors (body parsing, content type, size), keyed by fastify's error
+ * code, as plain OpenAI errors: no framework internals (`FST_ERR_…`) reach a client.
+ */
+const FRAMEWORK_ERRORS: Record<string, { code: string; message: (ctx: ErrorContext) => string }> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: {
+    code: "invalid_json",
+    message: () => `The request body is not valid JSON. ${SEND_JSON}`,
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: {
+    code: "invalid_json",
+    message: () => `The request body is empty. ${SEND_JSON}`,
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: "unsupported_media_type",
+    message: () => `Unsupported Content-Type. ${SEND_JSON}`,
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: "payload_too_large",
+    message: ({ bodyLimit }) =>
+      bodyLimit === undefined
+        ? "The request body is larger than the gateway accepts (its MAX_BODY_BYTES limit)."
+        : `The request body is larger than the limit of ${bodyLimit} bytes (${formatBytes(bodyLimit)}).`,
+  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: "invalid_request",
+    message: () => "The request body's size does not match its Content-Length header.",
+  },
+};
+
+/** `512 KiB`, `1.5 MiB`: a limit as a person reads it. */
+function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  const [value, unit] = n < 1024 * 1024 ? [n / 1024, "KiB"] : [n / (1024 * 1024), "MiB"];
+  return `${Number.isInteger(value) ? value : value.toFixed(1)} ${unit}`;
+}
+
 /** Maps anything thrown to an HTTP status, headers and the OpenAI error body. */
-export function toOpenAIError(err: unknown): {
+export function toOpenAIError(
+  err: unknown,
+  context: ErrorContext = {},
+): {
   status: number;
   headers: Record<string, string>;
   body: OpenAIErrorBody;
@@ -121,16 +169,17 @@ export function toOpenAIError(err: unknown): {
   // Framework errors (fastify's body parser, content-type, size limits) carry a statusCode.
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
-    const code = (err as { code?: unknown }).code;
+    const fastifyCode = (err as { code?: unknown }).code;
+    const known = typeof fastifyCode === "string" ? FRAMEWORK_ERRORS[fastifyCode] : undefined;
     return {
       status,
       headers: {},
       body: {
         error: {
-          message: (err as Error).message,
+          message: known ? known.message(context) : plainFrameworkMessage(err),
           type: "invalid_request_error",
           param: null,
-          code: typeof code === "string" ? code.toLowerCase() : null,
+          code: known ? known.code : "invalid_request",
         },
       },
     };
@@ -142,6 +191,12 @@ export function toOpenAIError(err: unknown): {
       error: { message: "Internal server error", type: "server_error", param: null, code: null },
     },
   };
+}
+
+/** A framework message not in the table: its first sentence, without error codes. */
+function plainFrameworkMessage(err: unknown): string {
+  const message = String((err as Error).message ?? "").replace(/\bFST_ERR_[A-Z_]+:?\s*/g, "");
+  return message.trim() || "The request could not be read.";
 }
 
 /** 504: the request's deadline passed before the capability answered. */

@@ -104,14 +104,32 @@ export async function migrate(url: string, log: Log, migrations?: Migration[]): 
   }
 }
 
+/** Passwords for the roles `migrate` provisions; an undefined one is left as it is. */
+export interface RolePasswords {
+  /** For `<context>_app`. */
+  app?: string | undefined;
+  /** For `sea_gateway`. */
+  gateway?: string | undefined;
+}
+
+/** Sets a role's password (PostgreSQL stores its SCRAM verifier, never the text). */
+async function setPassword(client: pg.Client, role: string, password: string): Promise<void> {
+  // ALTER ROLE takes no bind parameters; the literal is escaped, and never logged.
+  await client.query(
+    `ALTER ROLE ${pg.escapeIdentifier(role)} PASSWORD ${pg.escapeLiteral(password)}`,
+  );
+}
+
 /**
- * Gives the context its own role (`<context>_app`), reaching only its own database. Needs
- * CREATEROLE; without it the step is skipped with a warning (an operator provisions roles).
+ * Gives the context its own role (`<context>_app`), reaching only its own database, with a
+ * password when one is given. Needs CREATEROLE; without it the step is skipped with a warning
+ * (an operator provisions roles).
  */
 export async function provisionContextRole(
   url: string,
   context: ContextName,
   log: Log,
+  passwords: RolePasswords = {},
 ): Promise<void> {
   const role = `${context}_app`;
   const db = pg.escapeIdentifier(databaseName(url));
@@ -131,7 +149,9 @@ export async function provisionContextRole(
       `GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ${r};
        REVOKE INSERT, UPDATE ON schema_migrations FROM ${r}`,
     );
+    if (passwords.app) await setPassword(client, role, passwords.app);
     await provisionGatewayRole(client, db);
+    if (passwords.gateway) await setPassword(client, GATEWAY_ROLE, passwords.gateway);
   } catch (err) {
     const code = (err as { code?: string }).code;
     if (code !== "42501") throw err;

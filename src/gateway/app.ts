@@ -170,8 +170,9 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     runs.closeAll();
   });
 
+  const bodyLimit = deps.bodyLimit ?? 512 * 1024;
   app.setErrorHandler((err, req, reply) => {
-    const { status, headers, body } = toOpenAIError(err);
+    const { status, headers, body } = toOpenAIError(err, { bodyLimit });
     if (status >= 500) req.log.error({ err }, "request failed");
     else req.log.info({ status, code: body.error.code }, body.error.message);
     void reply.status(status).headers(headers).send(body);

@@ -9,6 +9,7 @@ import {
 } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
 import { BadRequestError, ModelNotFoundError } from "../errors.js";
+import { plainZodMessage } from "../validation-message.js";
 import type { Log } from "../log.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
 import type { OutboxMessage, OutboxWriter } from "../ports.js";
@@ -50,10 +51,6 @@ export function containsNul(value: unknown): boolean {
 }
 
 /** The dotted path of the first problem (the OpenAI error's `param`). */
-export function firstIssueParam(error: z.ZodError): string | null {
-  const path = error.issues[0]?.path;
-  return path && path.length > 0 ? path.map(String).join(".") : null;
-}
 
 /**
  * The commands a chat becomes: validation of a request, the `chat_completion` command and the
@@ -67,10 +64,8 @@ export class ChatCommands {
   parse(body: unknown): ChatInput {
     const parsed = ChatCompletionRequestSchema.safeParse(body);
     if (!parsed.success) {
-      throw new BadRequestError(
-        `Invalid request: ${z.prettifyError(parsed.error)}`,
-        firstIssueParam(parsed.error),
-      );
+      const { message, param } = plainZodMessage(parsed.error);
+      throw new BadRequestError(`Invalid request: ${message}.`, param);
     }
     const request = parsed.data;
     // Postgres cannot store U+0000 in jsonb: refuse it here, clearly, instead of failing later.

@@ -11,7 +11,8 @@ import type { CapabilityCatalog } from "../../catalog.js";
 import { notAfter, TextLines } from "../../editor/text-positions.js";
 import { BadRequestError, NotFoundError, PayloadTooLargeError } from "../../errors.js";
 import type { Principal } from "../../ports.js";
-import { containsNul, firstIssueParam, type ChatCommands } from "../chat-commands.js";
+import { plainZodMessage } from "../../validation-message.js";
+import { containsNul, type ChatCommands } from "../chat-commands.js";
 import type { ChatRun } from "../runs/chat-run.js";
 import { runDelivery, type ChatRuns, type StartOptions } from "../runs/chat-runs.js";
 import { buildActionCommand } from "./action-command.js";
@@ -91,8 +92,8 @@ export class EditorActions {
     const parsed = this.schema(action).zod.safeParse(raw);
     if (!parsed.success) {
       throw new BadRequestError(
-        `Invalid input for '${action.id}': ${z.prettifyError(parsed.error)}`,
-        firstIssueParam(parsed.error),
+        `Invalid input for '${action.id}': ${plainZodMessage(parsed.error).message}.`,
+        plainZodMessage(parsed.error).param,
       );
     }
     const input: EditorActionInput = parsed.data;
