@@ -140,17 +140,24 @@ export interface CommandSource {
 
 /** The inbox claim's verdict. */
 export type InboxClaim =
-  | { status: "claimed"; attempts: number }
+  /** `cancelled`: the stream named with the claim has been cancelled (do not start it). */
+  | { status: "claimed"; attempts: number; cancelled: boolean }
   | { status: "processed" }
   | { status: "busy"; retryInMs: number };
 
 /** One context's inbox, and the outbox its terminal events go through. */
 export interface InboxStore {
   /**
-   * Inserts the inbox row (PK = message id) or takes a lease on an unprocessed one. A row already
-   * processed is a duplicate; a row leased by another live worker is busy.
+   * Inserts the inbox row (PK = message id) or takes a lease on an unprocessed one, in one round
+   * trip. A row already processed is a duplicate; a row leased by another live worker is busy.
+   * With `stream`, the claim also says whether that stream was cancelled.
    */
-  claim(messageId: string, eventType: string, leaseMs: number): Promise<InboxClaim>;
+  claim(
+    messageId: string,
+    eventType: string,
+    leaseMs: number,
+    stream?: { tenant: string; streamId: string },
+  ): Promise<InboxClaim>;
   /** Renews the leases of the messages this worker runs (one statement for all). */
   extendLeases(messageIds: string[], leaseMs: number): Promise<void>;
   /** Records a failed attempt and frees the lease so a redelivery can claim it. */
@@ -201,10 +208,12 @@ export interface ReadinessCheck {
   check(): Promise<void>;
 }
 
-/** Cancelled streams, recorded in the context's database (a stream id is a tenant's). */
+/**
+ * Cancelled streams, recorded in the context's database (a stream id is a tenant's). Whether a
+ * stream is cancelled is read with its command's inbox claim ({@link InboxStore.claim}).
+ */
 export interface CancellationStore {
   markCancelled(tenant: string, streamId: string, reason: string): Promise<void>;
-  isCancelled(tenant: string, streamId: string): Promise<boolean>;
 }
 
 /** Tells every worker of a context, live, that a stream was cancelled. */

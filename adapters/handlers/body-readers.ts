@@ -2,7 +2,7 @@ import { createParser } from "eventsource-parser";
 
 /** Calls `onData` with each SSE `data:` payload of a streamed body (`[DONE]` ends it). */
 export async function readSse(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   onData: (data: string) => Promise<void>,
 ): Promise<void> {
   const pending: string[] = [];
@@ -24,7 +24,7 @@ export async function readSse(
 
 /** Calls `onLine` with each non-empty line of an NDJSON body. */
 export async function readNdjson(
-  body: ReadableStream<Uint8Array>,
+  body: AsyncIterable<Uint8Array>,
   onLine: (line: string) => Promise<void>,
 ): Promise<void> {
   const decoder = new TextDecoder();

@@ -16,6 +16,7 @@ import {
   type HandlerContext,
 } from "../../src/worker/handler.js";
 import { readNdjson, readSse } from "./body-readers.js";
+import { postStreaming, type PostedResponse } from "./http-post.js";
 
 /** Where the handler service is and how long it may take. */
 export interface HttpHandlerOptions {
@@ -55,24 +56,25 @@ export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
         tenant_id: ctx.tenant,
         payload: cmd,
       };
-      let res: Response;
+      let res: PostedResponse;
+      const timeoutMs = opts.timeoutMs ?? 120_000;
       try {
-        res = await fetch(opts.url, {
-          method: "POST",
-          headers: {
+        res = await postStreaming(
+          opts.url,
+          JSON.stringify(request),
+          {
             "content-type": "application/json",
             accept: "application/json, text/event-stream, application/x-ndjson",
             "x-correlation-id": ctx.correlationId,
           },
-          body: JSON.stringify(request),
-          signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutMs ?? 120_000)]),
-        });
+          { signal: ctx.signal, headersTimeoutMs: timeoutMs, totalTimeoutMs: timeoutMs },
+        );
       } catch (err) {
         if (ctx.signal.aborted) throw err;
         throw new TransientHandlerError(`handler unreachable: ${(err as Error).message}`);
       }
       if (res.status === 409) throw new AlreadyProcessedError("handler: already processed (409)");
-      if (!res.ok || !res.body) {
+      if (res.status < 200 || res.status >= 300) {
         const text = (await res.text().catch(() => "")).slice(0, 500);
         const why = `handler answered ${res.status}: ${text}`;
         if (res.status >= 500) throw new TransientHandlerError(why);
@@ -86,13 +88,17 @@ export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
           throw new PoisonMessageError(`handler sent a bad event: ${parsed.error.message}`);
         terminal = (await apply(parsed.data, answer, ctx)) ?? terminal;
       };
-      const type = res.headers.get("content-type") ?? "";
+      const type = res.header("content-type") ?? "";
       if (type.includes("text/event-stream")) {
         await readSse(res.body, (data) => onEvent(parseJson(data)));
       } else if (type.includes("ndjson")) {
         await readNdjson(res.body, (line) => onEvent(parseJson(line)));
       } else {
-        const body = HandlerResponseSchema.safeParse(await res.json().catch(() => null));
+        const json = await res
+          .text()
+          .then((t) => JSON.parse(t) as unknown)
+          .catch(() => null);
+        const body = HandlerResponseSchema.safeParse(json);
         if (!body.success)
           throw new PoisonMessageError(`handler sent a bad body: ${body.error.message}`);
         for (const e of body.data.events) await onEvent(e);

@@ -10,6 +10,7 @@ import {
   type HandlerContext,
 } from "../../src/worker/handler.js";
 import { readSse, retryAfterSecs } from "./body-readers.js";
+import { HttpTimeoutError, postStreaming, type PostedResponse } from "./http-post.js";
 import { upstreamAction } from "./openai-actions.js";
 
 /** Where the upstream model server is. */
@@ -89,32 +90,24 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
         accept: "text/event-stream",
       };
       if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
-      let res: Response;
-      // The timeout covers getting the headers; a long generation after that is fine.
-      const headersTimeout = new AbortController();
-      const timer = setTimeout(() => headersTimeout.abort(), opts.connectTimeoutMs ?? 60_000);
+      let res: PostedResponse;
       try {
-        res = await fetch(url, {
-          method: "POST",
-          headers,
-          body: JSON.stringify(requestBody(cmd)),
-          signal: AbortSignal.any([ctx.signal, headersTimeout.signal]),
+        // The timeout covers getting the headers; a long generation after that is fine.
+        res = await postStreaming(url, JSON.stringify(requestBody(cmd)), headers, {
+          signal: ctx.signal,
+          headersTimeoutMs: opts.connectTimeoutMs ?? 60_000,
         });
       } catch (err) {
         if (ctx.signal.aborted) throw err;
-        throw failureFor(
-          headersTimeout.signal.aborted ? 504 : 502,
-          `unreachable (${(err as Error).message})`,
-        );
-      } finally {
-        clearTimeout(timer);
+        const timedOut = err instanceof HttpTimeoutError;
+        throw failureFor(timedOut ? 504 : 502, `unreachable (${(err as Error).message})`);
       }
-      if (!res.ok || !res.body) {
+      if (res.status < 200 || res.status >= 300) {
         const text = (await res.text().catch(() => "")).slice(0, 500);
         throw failureFor(
           res.status,
           `HTTP ${res.status} ${text}`,
-          retryAfterSecs(res.headers.get("retry-after")),
+          retryAfterSecs(res.header("retry-after") ?? null),
         );
       }
       const answer = new AnswerAccumulator();

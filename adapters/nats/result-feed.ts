@@ -34,8 +34,10 @@ export class NatsResultFeed implements ResultFeed {
     const sub = this.nc.subscribe(subject, {
       callback: (_err, msg) => onMessage({ data: msg.data }),
     });
-    // The flush round trip guarantees the server has registered the interest.
-    await this.nc.flush();
+    // No flush round trip: the server handles a connection's protocol in order, and what can
+    // produce results on this subject (the command's publish, a stored-result read) goes out
+    // on this connection after the SUB; a command published elsewhere (the relay) comes a
+    // dispatch grace later, and anything a reconnect loses is read back from the stream.
     return { close: () => sub.unsubscribe() };
   }
 

@@ -2,10 +2,9 @@ import type pg from "pg";
 import type { CancellationStore } from "../../src/ports.js";
 
 /**
- * Cancelled streams in the context's database (`cancelled_streams`, keyed by tenant too). A
- * stream also counts as cancelled as soon as the gateway has written its `chat_cancel` command
- * to the outbox: a worker that takes the chat command before the cancel (both queued, the
- * command first) still never starts it.
+ * Cancelled streams in the context's database (`cancelled_streams`, keyed by tenant too). The
+ * inbox claim reads them (with the gateway's `chat_cancel` rows, so a command taken before its
+ * queued cancel still never starts).
  */
 export class PgCancellationStore implements CancellationStore {
   constructor(private readonly pool: pg.Pool) {}
@@ -16,17 +15,5 @@ export class PgCancellationStore implements CancellationStore {
        ON CONFLICT (tenant_id, stream_id) DO NOTHING`,
       [tenant, streamId, reason.slice(0, 500)],
     );
-  }
-
-  async isCancelled(tenant: string, streamId: string): Promise<boolean> {
-    const r = await this.pool.query<{ cancelled: boolean }>(
-      `SELECT EXISTS (SELECT 1 FROM cancelled_streams WHERE tenant_id = $1 AND stream_id = $2)
-           OR EXISTS (SELECT 1 FROM outbox_events
-                       WHERE aggregate_id = $2 AND tenant_id = $1
-                         AND aggregate_type = 'chat_stream' AND event_type = 'chat_cancel')
-              AS cancelled`,
-      [tenant, streamId],
-    );
-    return r.rows[0]?.cancelled === true;
   }
 }

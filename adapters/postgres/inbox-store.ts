@@ -2,19 +2,33 @@ import type pg from "pg";
 import type { InboxClaim, InboxStore, OutboxMessage } from "../../src/ports.js";
 import { outboxColumns } from "./outbox-sql.js";
 
-// Inserts the row, or re-takes an unprocessed one whose lease has run out (a worker died).
+// One round trip: inserts the row, or re-takes an unprocessed one whose lease has run out (a
+// worker died); otherwise reports whether it is processed or how long its lease still runs
+// (the CTEs read the row as it was before this statement). Also tells whether the stream was
+// cancelled: a `cancelled_streams` row, or a `chat_cancel` command the gateway wrote even if no
+// worker has taken it yet.
 const CLAIM = `
-  INSERT INTO inbox_messages AS i (message_id, event_type, process_attempts, locked_until)
-  VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
-  ON CONFLICT (message_id) DO UPDATE
-     SET process_attempts = i.process_attempts + 1, locked_until = EXCLUDED.locked_until
-   WHERE i.processed_at IS NULL AND (i.locked_until IS NULL OR i.locked_until < now())
-  RETURNING process_attempts`;
-
-const STATE = `
-  SELECT processed_at IS NOT NULL AS processed,
-         greatest(0, extract(epoch FROM locked_until - now()) * 1000)::int AS lease_left_ms
-    FROM inbox_messages WHERE message_id = $1`;
+  WITH claimed AS (
+    INSERT INTO inbox_messages AS i (message_id, event_type, process_attempts, locked_until)
+    VALUES ($1, $2, 1, now() + $3 * interval '1 millisecond')
+    ON CONFLICT (message_id) DO UPDATE
+       SET process_attempts = i.process_attempts + 1, locked_until = EXCLUDED.locked_until
+     WHERE i.processed_at IS NULL AND (i.locked_until IS NULL OR i.locked_until < now())
+    RETURNING process_attempts
+  ), prior AS (
+    SELECT processed_at IS NOT NULL AS processed,
+           greatest(0, extract(epoch FROM locked_until - now()) * 1000)::int AS lease_left_ms
+      FROM inbox_messages WHERE message_id = $1
+  )
+  SELECT (SELECT process_attempts FROM claimed) AS attempts,
+         (SELECT processed FROM prior) AS processed,
+         (SELECT lease_left_ms FROM prior) AS lease_left_ms,
+         $4::text IS NOT NULL AND (
+           EXISTS (SELECT 1 FROM cancelled_streams WHERE tenant_id = $4 AND stream_id = $5)
+           OR EXISTS (SELECT 1 FROM outbox_events
+                       WHERE aggregate_id = $5 AND tenant_id = $4
+                         AND aggregate_type = 'chat_stream' AND event_type = 'chat_cancel')
+         ) AS cancelled`;
 
 const EXTEND = `
   UPDATE inbox_messages SET locked_until = now() + $2 * interval '1 millisecond'
@@ -64,21 +78,24 @@ export class PgInboxStore implements InboxStore {
     private readonly leasePool: pg.Pool = pool,
   ) {}
 
-  async claim(messageId: string, eventType: string, leaseMs: number): Promise<InboxClaim> {
-    const claimed = await this.leasePool.query<{ process_attempts: number }>(CLAIM, [
-      messageId,
-      eventType,
-      leaseMs,
-    ]);
-    const row = claimed.rows[0];
-    if (row) return { status: "claimed", attempts: row.process_attempts };
-    const state = await this.leasePool.query<{ processed: boolean; lease_left_ms: number | null }>(
-      STATE,
-      [messageId],
-    );
-    const s = state.rows[0];
-    if (!s || s.processed) return { status: "processed" };
-    return { status: "busy", retryInMs: Math.max(100, s.lease_left_ms ?? 0) };
+  async claim(
+    messageId: string,
+    eventType: string,
+    leaseMs: number,
+    stream?: { tenant: string; streamId: string },
+  ): Promise<InboxClaim> {
+    const r = await this.leasePool.query<{
+      attempts: number | null;
+      processed: boolean | null;
+      lease_left_ms: number | null;
+      cancelled: boolean;
+    }>(CLAIM, [messageId, eventType, leaseMs, stream?.tenant ?? null, stream?.streamId ?? null]);
+    const row = r.rows[0]!;
+    if (row.attempts !== null) {
+      return { status: "claimed", attempts: row.attempts, cancelled: row.cancelled };
+    }
+    if (row.processed !== false) return { status: "processed" };
+    return { status: "busy", retryInMs: Math.max(100, row.lease_left_ms ?? 0) };
   }
 
   async extendLeases(messageIds: string[], leaseMs: number): Promise<void> {

@@ -107,7 +107,7 @@ export class CommandProcessor {
   private readonly retry: DbRetryPolicy;
 
   constructor(private readonly deps: CommandProcessorDeps) {
-    this.running = new RunningCommands(deps.broadcast, deps.context);
+    this.running = new RunningCommands(deps.broadcast, deps.context, deps.shutdown);
     this.leases = new LeaseKeeper(deps.inbox, deps.ackWaitMs, deps.log);
     this.retry = { forMs: deps.dbRetryMs ?? 60_000, signal: deps.shutdown };
     this.settlement = new Settlement(deps, this.retry);
@@ -186,17 +186,13 @@ export class CommandProcessor {
       attempt: cmd.deliveryCount,
       tenant: origin.tenant,
       correlationId: origin.correlationId,
-      signal: AbortSignal.any([this.deps.shutdown, controller.signal]),
+      signal: controller.signal,
       log: clog,
       emit: (delta) => emitter.emit(delta),
     };
     const claiming = withDbRetry(
       "claiming the command",
-      () =>
-        Promise.all([
-          this.deps.inbox.claim(messageId, envelope.event_type, this.deps.ackWaitMs),
-          this.deps.cancellations.isCancelled(origin.tenant, origin.streamId),
-        ]),
+      () => this.deps.inbox.claim(messageId, envelope.event_type, this.deps.ackWaitMs, origin),
       this.retry,
       clog,
     );
@@ -213,7 +209,7 @@ export class CommandProcessor {
     let completed: ChatCompletedPayload | undefined;
     let attempt = cmd.deliveryCount;
     try {
-      const [claim, cancelled] = await claiming.catch(async (err: unknown) => {
+      const claim = await claiming.catch(async (err: unknown) => {
         controller.abort(err);
         await speculative?.catch(() => undefined);
         throw err;
@@ -231,7 +227,7 @@ export class CommandProcessor {
         attempt = claim.attempts;
         emitter.open(attempt);
         this.leases.hold(messageId);
-        if (cancelled) {
+        if (claim.cancelled) {
           controller.abort(new StreamCancelledError("the client left before the work started"));
         }
         try {

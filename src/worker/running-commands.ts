@@ -10,17 +10,29 @@ const keyOf = (tenant: string, streamId: string) => `${tenant}\n${streamId}`;
 
 /**
  * The chat commands running in this worker, by tenant and stream id (stream ids are a
- * tenant's own), so a cancellation announced by any worker stops the one running here.
+ * tenant's own), so a cancellation announced by any worker stops the one running here, and the
+ * worker's shutdown stops them all.
  */
 export class RunningCommands {
   private readonly running = new Map<string, AbortController>();
   private readonly stopListening: () => void;
 
-  constructor(broadcast: CancelBroadcast, context: ContextName) {
+  constructor(broadcast: CancelBroadcast, context: ContextName, shutdown: AbortSignal) {
     this.stopListening = broadcast.listen(context, (tenant, streamId) => {
       this.running.get(keyOf(tenant, streamId))?.abort(new StreamCancelledError("the client left"));
     });
+    // One listener for the worker's shutdown, rather than a combined signal per command.
+    shutdown.addEventListener(
+      "abort",
+      () => {
+        for (const c of this.running.values()) c.abort(shutdown.reason);
+      },
+      { once: true },
+    );
+    this.shutdown = shutdown;
   }
+
+  private readonly shutdown: AbortSignal;
 
   /**
    * Registers a run; returns its controller and a function that forgets it. A duplicate
@@ -29,6 +41,7 @@ export class RunningCommands {
   add(tenant: string, streamId: string): { controller: AbortController; forget: () => void } {
     const key = keyOf(tenant, streamId);
     const controller = new AbortController();
+    if (this.shutdown.aborted) controller.abort(this.shutdown.reason);
     this.running.set(key, controller);
     return {
       controller,

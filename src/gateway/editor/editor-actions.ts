@@ -118,13 +118,13 @@ export class EditorActions {
   /** Starts an action: its results are listened to, then its command is written (see ChatRuns). */
   start(action: ActionCapability, input: EditorActionInput, opts: StartOptions): Promise<ChatRun> {
     const { subjects, commands, runs } = this.deps;
-    // The answer depends on the action and its input only: that is what an idempotency key pins.
-    const delivery = runDelivery({ action: action.id, input }, {});
     return runs.startRun(
       {
         capability: action,
-        delivery,
-        write: async (ids) => {
+        delivery: runDelivery({}),
+        // The answer depends on the action and its input only: that is what an idempotency key pins.
+        answerInputs: { action: action.id, input },
+        write: async (ids, delivery) => {
           const command = buildActionCommand(subjects, { action, input, delivery, ...ids });
           const written = await commands.writeCommand(action, command);
           return { commandId: command.envelope.event_id, written };

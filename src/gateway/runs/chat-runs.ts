@@ -67,35 +67,29 @@ export interface StartOptions {
  */
 export interface RunSpec {
   capability: Capability;
+  /** How the results are delivered (see {@link runDelivery}). */
   delivery: ChatDelivery;
-  write(ids: {
-    streamId: string;
-    tenant: string;
-    correlationId: string;
-  }): Promise<{ commandId: string; written: boolean }>;
+  /**
+   * The request fields that decide the answer. When the client names the request (an
+   * idempotency key or its own stream id) they are hashed into the delivery, so a retry with
+   * another body is refused; otherwise no retry can find the stream and nothing is hashed.
+   */
+  answerInputs: unknown;
+  write(
+    ids: { streamId: string; tenant: string; correlationId: string },
+    delivery: ChatDelivery,
+  ): Promise<{ commandId: string; written: boolean }>;
 }
 
-/**
- * How a run's results are delivered: `answerInputs` are the request fields that decide the
- * answer (hashed, so a retry with the same idempotency key and another body is refused).
- */
-export function runDelivery(
-  answerInputs: unknown,
-  opts: { background?: boolean | null | undefined; includeUsage?: boolean | null | undefined },
-): ChatDelivery {
-  const d: ChatDelivery = { request_hash: sha256(stableJson(answerInputs)) };
+/** How a run's results are delivered. */
+export function runDelivery(opts: {
+  background?: boolean | null | undefined;
+  includeUsage?: boolean | null | undefined;
+}): ChatDelivery {
+  const d: ChatDelivery = {};
   if (opts.background === true) d.background = true;
   if (opts.includeUsage === true) d.include_usage = true;
   return d;
-}
-
-/** A chat request's delivery: everything but `stream`, `stream_options` and `background`. */
-function deliveryOf(input: ChatInput): ChatDelivery {
-  const { stream, stream_options, background, ...answerInputs } = input.request;
-  return runDelivery(answerInputs, {
-    background,
-    includeUsage: stream_options?.include_usage,
-  });
 }
 
 /**
@@ -126,12 +120,15 @@ export class ChatRuns {
    * request only: another body is a 422).
    */
   async start(input: ChatInput, opts: StartOptions): Promise<ChatRun> {
-    const delivery = deliveryOf(input);
+    // Everything but how it is delivered (`stream`, `stream_options`, `background`).
+    const { stream, stream_options, background, ...answerInputs } = input.request;
     return this.startRun(
       {
         capability: input.capability,
-        delivery,
-        write: (ids) => this.deps.commands.writeChat(input, ids, delivery, opts.origin ?? {}),
+        delivery: runDelivery({ background, includeUsage: stream_options?.include_usage }),
+        answerInputs,
+        write: (ids, delivery) =>
+          this.deps.commands.writeChat(input, ids, delivery, opts.origin ?? {}),
       },
       opts,
     );
@@ -145,7 +142,10 @@ export class ChatRuns {
       (opts.idempotencyKey !== undefined
         ? uuidV5(`${tenant}\n${opts.idempotencyKey}`, ID_NAMESPACES.stream)
         : randomUUID());
-    const delivery = spec.delivery;
+    const named = opts.idempotencyKey !== undefined || opts.streamId !== undefined;
+    const delivery = named
+      ? { ...spec.delivery, request_hash: sha256(stableJson(spec.answerInputs)) }
+      : spec.delivery;
     try {
       const local = this.runs.get(keyOf(tenant, streamId));
       if (local) {
@@ -155,7 +155,7 @@ export class ChatRuns {
         if (opts.releaseSlot) local.onClose(opts.releaseSlot);
         return local;
       }
-      return await this.startNew(spec, opts, streamId);
+      return await this.startNew({ ...spec, delivery }, opts, streamId);
     } catch (err) {
       opts.releaseSlot?.();
       throw err;
@@ -181,7 +181,7 @@ export class ChatRuns {
     }
     let written: { commandId: string; written: boolean };
     try {
-      written = await spec.write({ streamId, tenant, correlationId: opts.correlationId });
+      written = await spec.write({ streamId, tenant, correlationId: opts.correlationId }, delivery);
     } catch (err) {
       feed.close();
       throw new ServiceUnavailableError(
