@@ -55,7 +55,7 @@ const EnvSchema = z.object({
   BATCH_SIZE: int(50, 1),
   PG_POOL_SIZE: int(8, 1),
   PG_POOL_WAIT_MS: int(30_000, 100),
-  MAX_INFLIGHT: int(25, 1),
+  MAX_INFLIGHT: int(2048, 1),
   ACK_WAIT_SECS: int(4, 1),
   MAX_DELIVER: int(20, 1),
   DLQ_SUBJECT: z

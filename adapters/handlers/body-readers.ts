@@ -14,11 +14,13 @@ export async function readSse(
     },
   });
   const decoder = new TextDecoder();
+  // Read to the end even after [DONE]: leaving the loop early would destroy the response, and
+  // with it the keep-alive connection the next request could have used.
   for await (const chunk of body) {
+    if (done) continue;
     parser.feed(decoder.decode(chunk, { stream: true }));
     // Handled in order, each awaited, so deltas leave in the order they came.
     for (const data of pending.splice(0)) await onData(data);
-    if (done) return;
   }
 }
 

@@ -14,7 +14,7 @@ describe("config", () => {
     });
     expect(c.worker).toEqual({
       batchSize: 50,
-      maxInflight: 25,
+      maxInflight: 2048,
       ackWaitMs: 4_000,
       maxDeliver: 20,
     });
