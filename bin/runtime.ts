@@ -174,6 +174,7 @@ export class Runtime {
       streams: new PgStreamDirectory(this.relaxedPools),
       presence: new NatsStreamPresence(this.nc, this.subjects),
       cancelGraceMs: this.config.streamCancelGraceMs,
+      outageWaitMs: this.config.outageWaitMs,
       domainEvents: {
         source: new JetStreamDomainEventSource(this.js, this.jsm),
         rules: [...this.config.domainEventStreams],

@@ -74,6 +74,7 @@ const EnvSchema = z.object({
   ECHO_DELAY_MS: int(0),
   SSE_KEEPALIVE_MS: int(15_000, 100),
   STREAM_CANCEL_GRACE_MS: int(0),
+  OUTAGE_WAIT_MS: int(30_000),
   DOMAIN_EVENT_STREAMS: z.string().default(DEFAULT_EVENT_STREAMS),
   WS_MAX_BUFFERED_BYTES: int(4 * 1024 * 1024, 1024),
   WS_SLOW_READER_MS: int(30_000, 100),
@@ -162,6 +163,8 @@ export interface Config {
   readonly keepAliveMs: number;
   /** How long a plain stream whose last reader left keeps running for a resume (0 = none). */
   readonly streamCancelGraceMs: number;
+  /** How long a new request waits through an outage of its context's database (0 = not). */
+  readonly outageWaitMs: number;
   /** Event streams tenants may subscribe to, and where their tenant token sits. */
   readonly domainEventStreams: readonly EventStreamRule[];
   /** Per-socket WebSocket limits. */
@@ -280,6 +283,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     echoDelayMs: e.ECHO_DELAY_MS,
     keepAliveMs: e.SSE_KEEPALIVE_MS,
     streamCancelGraceMs: e.STREAM_CANCEL_GRACE_MS,
+    outageWaitMs: e.OUTAGE_WAIT_MS,
     domainEventStreams: Object.freeze(
       (parseEventStreamRules(e.DOMAIN_EVENT_STREAMS) as { rules: EventStreamRule[] }).rules,
     ),

@@ -50,6 +50,8 @@ export interface GatewayAppDeps extends ChatCommandsDeps {
   limits?: Partial<GatewayLimits>;
   /** How long a plain stream whose reader left keeps running for a resume (0 = cancel now). */
   cancelGraceMs?: number;
+  /** How long a new request waits through an outage of its context's database (0 = not). */
+  outageWaitMs?: number;
   /** True while the process shuts down (readiness turns false). */
   stopping?: () => boolean;
   /** Other services' event streams, for `/v1/events` and WebSocket event subscriptions. */
@@ -153,6 +155,7 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     presence: deps.presence,
     log: deps.log,
     cancelGraceMs: deps.cancelGraceMs ?? 0,
+    writeWaitMs: deps.outageWaitMs ?? 0,
     deadlineMs: limits.requestDeadlineMs,
   });
   app.decorate("chatRuns", runs);

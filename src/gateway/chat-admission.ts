@@ -33,6 +33,7 @@ export class ChatAdmission {
       origin?: ClientOrigin;
       idempotencyKey?: string | undefined;
       streamId?: string | undefined;
+      onStreamId?: (streamId: string) => void;
     },
   ): Promise<{ run: ChatRun; input: ChatInput; rate: RateState }> {
     const input = this.deps.commands.parse(body);

@@ -4,7 +4,8 @@ import type { ChatAdmission } from "../chat-admission.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
 import { storedCompletion } from "../runs/stored-completion.js";
 import { clientOrigin, requestIdentity } from "./request-headers.js";
-import { respondWithRun } from "./run-responses.js";
+import { CHAT_VIEW, respondWithRun } from "./run-responses.js";
+import { WaitingStream } from "./waiting-stream.js";
 
 /**
  * `POST /v1/chat/completions`: streamed (SSE) or JSON, or `background: true` (202 at once with
@@ -16,14 +17,29 @@ export async function chatRoutes(
   opts: { admission: ChatAdmission; runs: ChatRuns; keepAliveMs: number },
 ): Promise<void> {
   app.post("/v1/chat/completions", async (req, reply) => {
-    const { run, input, rate } = await opts.admission.start(req, req.body, {
-      principal: req.principal!,
-      correlationId: req.id,
-      log: req.log,
-      origin: clientOrigin(req),
-      ...requestIdentity(req),
-    });
-    reply.headers(rateHeaders(rate));
+    const streaming = (req.body as { stream?: unknown } | null)?.stream === true;
+    // A streamed request that waits (its context's database restarting) gets keep-alives.
+    const waiting = streaming ? new WaitingStream(req, reply, opts.keepAliveMs) : null;
+    let started;
+    try {
+      started = await opts.admission.start(req, req.body, {
+        principal: req.principal!,
+        correlationId: req.id,
+        log: req.log,
+        origin: clientOrigin(req),
+        onStreamId: (id) => waiting?.knowStreamId(id),
+        ...requestIdentity(req),
+      });
+    } catch (err) {
+      if (!waiting?.opened) throw err;
+      // The stream is open already: the failure becomes its error event.
+      reply.raw.end(CHAT_VIEW.streamError(err));
+      return;
+    } finally {
+      waiting?.stop();
+    }
+    const { run, input, rate } = started;
+    if (!waiting?.opened) reply.headers(rateHeaders(rate));
     reply.header("x-stream-id", run.streamId);
     const streamed = input.request.stream === true;
     if (run.background && !streamed) {
@@ -35,6 +51,7 @@ export async function chatRoutes(
       after: 0,
       json: !streamed,
       keepAliveMs: opts.keepAliveMs,
+      headersSent: waiting?.opened === true,
     });
   });
 }

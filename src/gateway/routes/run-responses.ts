@@ -32,7 +32,7 @@ export async function respondWithRun(
   reply: FastifyReply,
   runs: ChatRuns,
   run: ChatRun,
-  opts: { after: number; json: boolean; keepAliveMs: number },
+  opts: { after: number; json: boolean; keepAliveMs: number; headersSent?: boolean },
   view: RunView = CHAT_VIEW,
 ): Promise<unknown> {
   const reader = runs.attach(run, opts.after);
@@ -40,7 +40,7 @@ export async function respondWithRun(
   // the body has been read (CLIENTS.md, "Disconnects and time").
   reply.raw.once("close", () => reader.leave());
   if (opts.json) return view.collect(reader);
-  let hijacked = false;
+  let hijacked = opts.headersSent === true;
   try {
     await view.stream(reader, reply.raw, {
       keepAliveMs: opts.keepAliveMs,
@@ -55,6 +55,7 @@ export async function respondWithRun(
         reply.hijack();
       },
       resumed: opts.after > 0,
+      headersSent: opts.headersSent === true,
     });
   } catch (err) {
     if (!hijacked) throw err;

@@ -16,6 +16,7 @@ import {
 } from "../../errors.js";
 import { ID_NAMESPACES, sha256, stableJson, uuidV5 } from "../../ids.js";
 import type { Log } from "../../log.js";
+import { backoffMs, sleep } from "../../sleep.js";
 import type {
   Principal,
   ResultFeed,
@@ -44,6 +45,8 @@ export interface ChatRunsDeps {
   cancelGraceMs: number;
   /** A foreground request's deadline. */
   deadlineMs: number;
+  /** How long a new request waits for its context's database through an outage (0: not). */
+  writeWaitMs?: number;
 }
 
 /** How a new stream is started. */
@@ -58,6 +61,8 @@ export interface StartOptions {
   streamId?: string | undefined;
   /** A per-key stream slot taken for this request; released when the run closes. */
   releaseSlot?: () => void;
+  /** Told the stream id as soon as it is known (before the command is written). */
+  onStreamId?: (streamId: string) => void;
 }
 
 /**
@@ -142,6 +147,7 @@ export class ChatRuns {
       (opts.idempotencyKey !== undefined
         ? uuidV5(`${tenant}\n${opts.idempotencyKey}`, ID_NAMESPACES.stream)
         : randomUUID());
+    opts.onStreamId?.(streamId);
     const named = opts.idempotencyKey !== undefined || opts.streamId !== undefined;
     const delivery = named
       ? { ...spec.delivery, request_hash: sha256(stableJson(spec.answerInputs)) }
@@ -181,7 +187,11 @@ export class ChatRuns {
     }
     let written: { commandId: string; written: boolean };
     try {
-      written = await spec.write({ streamId, tenant, correlationId: opts.correlationId }, delivery);
+      written = await this.writeThroughOutage(
+        () => spec.write({ streamId, tenant, correlationId: opts.correlationId }, delivery),
+        capability.context,
+        opts.log,
+      );
     } catch (err) {
       feed.close();
       throw new ServiceUnavailableError(
@@ -229,6 +239,29 @@ export class ChatRuns {
     }
     if (!run.background) this.armDeadline(run, opts.log);
     return run;
+  }
+
+  /**
+   * Writes a command, waiting through a short outage of the context's database (a restart, a
+   * failover): the request goes through when it is back, within `writeWaitMs` (bounded by the
+   * request's deadline); past that it fails as before.
+   */
+  private async writeThroughOutage<T>(
+    write: () => Promise<T>,
+    context: ContextName,
+    log: Log,
+  ): Promise<T> {
+    const giveUpAt = Date.now() + Math.min(this.deps.writeWaitMs ?? 0, this.deps.deadlineMs);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (Date.now() >= giveUpAt) throw err;
+        const delay = backoffMs(attempt, 100, 1_000);
+        log.warn({ err, context, attempt }, "context database unavailable; the request waits");
+        await sleep(delay);
+      }
+    }
   }
 
   /**

@@ -26,6 +26,8 @@ export interface SseOptions {
   takeOver(): void;
   /** The reader resumes after chunks the client already holds. */
   resumed: boolean;
+  /** The status line and headers are out already (the request waited with keep-alives). */
+  headersSent?: boolean;
 }
 
 /**
@@ -74,12 +76,14 @@ export async function streamRun(
   const open = (): string => {
     if (started) return "";
     started = true;
-    opts.takeOver();
-    res.writeHead(200, { ...SSE_HEADERS, ...opts.headers });
+    if (!opts.headersSent) {
+      opts.takeOver();
+      res.writeHead(200, { ...SSE_HEADERS, ...opts.headers });
+    }
     return format.opening();
   };
   const fail = (err: unknown) => {
-    if (!started) throw err;
+    if (!started && !opts.headersSent) throw err;
     if (!res.destroyed) res.end(format.error(err));
   };
   // One self-re-arming timer; writes only move `lastWriteAt` (no timer churn per batch).
