@@ -177,21 +177,48 @@ const q = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
 };
 
+/** Opens one WebSocket and starts a chat on it; resolves once the stream has started. */
+function wsHold(): Promise<boolean> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`${opts.baseURL.replace(/^http/, "ws")}/ws`, {
+      headers: { authorization: `Bearer ${opts.key}` },
+    });
+    ws.once("open", () =>
+      ws.send(JSON.stringify({ type: "chat", id: 1, request: JSON.parse(body) as unknown })),
+    );
+    ws.on("message", (d) => {
+      if ((JSON.parse(String(d)) as { type: string }).type === "started") resolve(true);
+    });
+    ws.once("error", () => resolve(false));
+  });
+}
+
 async function run(): Promise<void> {
   if (opts.hold) {
     let open = 0;
-    await Promise.all(
-      Array.from(
-        { length: opts.clients },
-        () =>
-          new Promise<void>((resolve) => {
-            void sseStream(() => {
-              open++;
-              resolve();
-            }).then(() => resolve());
-          }),
-      ),
-    );
+    // Opened in waves, as clients arrive, not all in one instant.
+    const wave = 200;
+    for (let i = 0; i < opts.clients; i += wave) {
+      await Promise.all(
+        Array.from(
+          { length: Math.min(wave, opts.clients - i) },
+          () =>
+            new Promise<void>((resolve) => {
+              if (opts.mode === "ws") {
+                void wsHold().then((ok) => {
+                  if (ok) open++;
+                  resolve();
+                });
+                return;
+              }
+              void sseStream(() => {
+                open++;
+                resolve();
+              }).then(() => resolve());
+            }),
+        ),
+      );
+    }
     process.stdout.write(JSON.stringify({ open }) + "\n");
     // Held until the orchestrator closes stdin.
     process.stdin.resume();

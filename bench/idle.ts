@@ -1,0 +1,68 @@
+/**
+ * Idle streams: N open SSE streams (a model thinking for minutes) held by one gateway process,
+ * with the worker and relay in processes of their own; reports the gateway's RSS.
+ * `BENCH_IDLE` sets N (default 10,000).
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { mintKey } from "../adapters/auth/jwt-verifier.js";
+import { idleScenario } from "./streams.js";
+import { listeningPort, startCli, startScript, waitReady, type Proc } from "./lib/processes.js";
+import { benchWorld } from "./lib/world.js";
+
+export async function idleStreams(n: number): Promise<string[]> {
+  const world = benchWorld();
+  const procs: Proc[] = [];
+  try {
+    const upstream = startScript("bench/paced-upstream.ts", ["0"]);
+    procs.push(upstream);
+    const upstreamPort = await listeningPort(upstream);
+    const catalog = path.join(mkdtempSync(path.join(tmpdir(), "bench-idle-")), "catalog.yaml");
+    writeFileSync(
+      catalog,
+      "capabilities:\n" +
+        "  - {id: think, context: vibespro, handler: openai, upstream_model: 'think:600000'}\n" +
+        "  - {id: sea, context: sea, handler: echo}\n",
+    );
+    const port = 19000 + Math.floor(Math.random() * 500);
+    const env = {
+      ...world.env,
+      CAPABILITIES_FILE: catalog,
+      UPSTREAM_OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
+      PORT: String(port),
+      SSE_KEEPALIVE_MS: "5000",
+      MAX_INFLIGHT: String(n + 1000),
+    };
+    const migrate = startCli(["migrate"], env);
+    await new Promise((r) => migrate.child.once("exit", r));
+    const gateway = startCli(["gateway"], env);
+    const worker = startCli(["worker", "--context", "vibespro"], env);
+    const relay = startCli(["relay"], env);
+    procs.push(gateway, worker, relay);
+    await waitReady(`http://127.0.0.1:${port}/health/ready`, gateway);
+    const sys = {
+      gatewayURL: `http://127.0.0.1:${port}/v1`,
+      key: await mintKey(world.secret, { tenant: "bench", ttlSecs: 3600 }),
+      gateway,
+    };
+    const r = await idleScenario(sys as never, n, "sse", gateway.pid);
+    return [
+      "| idle SSE streams on one gateway process | open | memory per stream (KiB) | gateway RSS (MiB) |",
+      "|---:|---:|---:|---:|",
+      `| ${n} | ${r.open} | ${r.perStreamKb.toFixed(1)} | ${r.rssMb.toFixed(0)} |`,
+    ];
+  } finally {
+    for (const p of procs.reverse()) await p.stop();
+    await world.cleanup();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  idleStreams(Number(process.env.BENCH_IDLE ?? 10_000))
+    .then((lines) => process.stdout.write(lines.join("\n") + "\n"))
+    .catch((err: unknown) => {
+      process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    });
+}
