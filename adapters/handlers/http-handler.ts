@@ -63,6 +63,7 @@ export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
             "content-type": "application/json",
             accept: "application/json, text/event-stream, application/x-ndjson",
             "x-correlation-id": ctx.correlationId,
+            ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
           },
           body: JSON.stringify(request),
           signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(opts.timeoutMs ?? 120_000)]),
