@@ -126,6 +126,7 @@ export class EditorActions {
         delivery,
         write: async (ids) => {
           const command = buildActionCommand(subjects, { action, input, delivery, ...ids });
+          command.traceId = opts.origin?.traceparent;
           const written = await commands.writeCommand(action, command);
           return { commandId: command.envelope.event_id, written };
         },

@@ -26,6 +26,8 @@ export interface SseOptions {
   takeOver(): void;
   /** The reader resumes after chunks the client already holds. */
   resumed: boolean;
+  /** Called once, when the first chunk (delta or end) is written (time-to-first-chunk metric). */
+  onFirstChunk?: () => void;
 }
 
 /**
@@ -104,6 +106,10 @@ export async function streamRun(
       const first = batch[0];
       if (!started && first?.kind === "failed") throw CapabilityFailedError.from(first.payload);
       let out = open();
+      if (opts.onFirstChunk && batch.some((d) => d.kind !== "reset")) {
+        opts.onFirstChunk();
+        opts.onFirstChunk = undefined;
+      }
       for (const d of batch) {
         if (d.kind === "reset") {
           if (holdsContent) {
