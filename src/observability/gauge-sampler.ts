@@ -5,20 +5,21 @@ import { metrics } from "./metrics.js";
 
 /**
  * Sets the gauges read from Postgres and JetStream on a timer, never per scrape: a scrape (or
- * ten Prometheus replicas scraping) costs no query. One round of samples runs at a time, so a
- * slow database is not piled on; each source is at most one query per context per round, and a
- * failed one leaves its gauge at the last value (and logs at debug).
+ * ten Prometheus replicas scraping) costs no query. Each source is at most one query per
+ * context per round, and never two at once: a slow one skips rounds instead of piling up (so a
+ * NATS outage does not hold back the database gauges). A failed sample leaves its gauge at the
+ * last value (and logs at debug).
  */
 export class GaugeSampler {
   private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private readonly inFlight = new Map<string, Promise<void>>();
   private readonly consumers = new Map<ContextName, ConsumerState | null>();
 
   constructor(
     private readonly sources: ContextSources[],
     private readonly everyMs: number,
     private readonly log: Log,
-    /** Called after each round (the status page's time series). */
+    /** Called after each round's database samples (the status page's time series). */
     private readonly onRound: () => Promise<void> = async () => undefined,
   ) {}
 
@@ -33,7 +34,7 @@ export class GaugeSampler {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    await Promise.all(this.inFlight.values());
   }
 
   /** The last consumer states read (for the status page), by context. */
@@ -41,31 +42,44 @@ export class GaugeSampler {
     return new Map(this.consumers);
   }
 
-  /** One round now (also what the timer runs); resolves when it is done. */
-  round(): Promise<void> {
-    this.running ??= this.sampleAll().finally(() => (this.running = null));
-    return this.running;
-  }
-
-  private async sampleAll(): Promise<void> {
-    await Promise.all(this.sources.map((s) => this.sample(s)));
+  /** Starts every source not still busy with the previous round; resolves when they are done. */
+  async round(): Promise<void> {
+    const samples: Promise<void>[] = [];
+    for (const { context, database, streams } of this.sources) {
+      const failed = (what: string) => (err: unknown) =>
+        this.log.debug({ err, context, what }, "metrics sample failed; gauge keeps its value");
+      if (database) {
+        samples.push(
+          this.once(`db:${context}`, () =>
+            database.count().then(({ outbox, inbox }) => {
+              metrics.setOutboxUnpublished(context, outbox);
+              if (inbox !== null) metrics.setInboxUnprocessed(context, inbox);
+            }, failed("database")),
+          ),
+        );
+      }
+      if (streams) {
+        void this.once(`js:${context}`, () =>
+          Promise.all([
+            streams.consumer().then((c) => {
+              this.consumers.set(context, c);
+              if (c) metrics.setConsumerPending(context, c.name, c.pending);
+            }, failed("consumer")),
+            streams.dlqDepth().then((n) => metrics.setDlqDepth(context, n), failed("dlq")),
+          ]).then(() => undefined),
+        );
+      }
+    }
+    await Promise.all(samples);
     await this.onRound().catch((err: unknown) => this.log.debug({ err }, "status round failed"));
   }
 
-  private async sample({ context, database, streams }: ContextSources): Promise<void> {
-    const failed = (what: string) => (err: unknown) => {
-      this.log.debug({ err, context, what }, "metrics sample failed; gauge keeps its value");
-    };
-    await Promise.all([
-      database?.count().then(({ outbox, inbox }) => {
-        metrics.setOutboxUnpublished(context, outbox);
-        if (inbox !== null) metrics.setInboxUnprocessed(context, inbox);
-      }, failed("database")),
-      streams?.consumer().then((c) => {
-        this.consumers.set(context, c);
-        if (c) metrics.setConsumerPending(context, c.name, c.pending);
-      }, failed("consumer")),
-      streams?.dlqDepth().then((n) => metrics.setDlqDepth(context, n), failed("dlq")),
-    ]);
+  private once(key: string, sample: () => Promise<void>): Promise<void> {
+    let p = this.inFlight.get(key);
+    if (!p) {
+      p = sample().finally(() => this.inFlight.delete(key));
+      this.inFlight.set(key, p);
+    }
+    return p;
   }
 }

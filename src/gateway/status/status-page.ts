@@ -14,7 +14,7 @@ const STYLE = `
   h1 { font-size: 1.3rem; margin: 0 0 .2rem; } h2 { font-size: 1rem; margin: 1.4rem 0 .4rem; }
   table { border-collapse: collapse; } td, th { padding: .25rem .8rem; text-align: right; border-bottom: 1px solid #8883; }
   th:first-child, td:first-child { text-align: left; } .muted { color: var(--muted); }
-  .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(20rem, 1fr)); gap: 1rem 2rem; }
+  .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(16rem, 1fr)); gap: 1rem 2rem; }
   .ok { color: var(--good); } .bad { color: var(--bad); } .num { font-variant-numeric: tabular-nums; }
   svg { width: 100%; height: 4rem; border: 1px solid #8884; } polyline { fill: none; stroke: var(--line); stroke-width: 2; }
   #failures td { text-align: left; font-size: 12px; }
@@ -115,9 +115,9 @@ export const STATUS_PAGE = `<!doctype html>
 <h1>SEA gateway</h1>
 <div class="muted">role <span id="role">…</span> · updated <span id="generated">…</span> · refreshes every 2 s</div>
 <div id="state" class="bad"></div>
-<div class="grid">
 <section><h2>Backlog per context</h2>
 <table id="contexts"><thead><tr><th>context</th><th>outbox unpublished</th><th>inbox unprocessed</th><th>commands pending</th><th>dead letters</th></tr></thead><tbody></tbody></table></section>
+<div class="grid">
 <section><h2>Active streams</h2>
 <table><thead><tr><th>SSE</th><th>WebSocket</th><th>MCP</th></tr></thead>
 <tbody><tr><td class="num" data-metric="active_streams" data-surface="sse">…</td><td class="num" data-metric="active_streams" data-surface="websocket">…</td><td class="num" data-metric="active_streams" data-surface="mcp">…</td></tr></tbody></table></section>
