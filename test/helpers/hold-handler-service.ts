@@ -15,7 +15,7 @@ const completed = (content: string) => ({
  * A handler service (the HTTP handler contract over real HTTP) whose answers the test decides.
  * The last user message picks the behaviour: `poison` (422), `flaky` (503 on the first attempt),
  * `hold…` (no answer until {@link release}, or until the worker gives up on the call), `hold
- * once…` (held on the first attempt only), anything else: its words as deltas, then completed.
+ * once…` (held on the first attempt only, then answered like the rest), anything else: its words as deltas, then completed.
  * Requests and their headers are recorded.
  */
 export class HoldHandlerService {
