@@ -48,18 +48,19 @@ ${EMBEDDED_NOTE}`,
     options: {},
   },
   "keys create": {
-    usage: `usage: sea-gateway keys create --tenant <id> [--ttl <dur>] [--models a,b] [--rpm N] [--max-streams N]
+    usage: `usage: sea-gateway keys create --tenant <id> [--ttl <dur>] [--models a,b] [--rpm N] [--max-streams N] [--admin]
 
   Prints an API key signed with GATEWAY_JWT_SECRET, or with the development secret of the
   embedded mode (.data/dev-jwt-secret in the project folder, or under DATA_DIR).
   --ttl 30d by default (s, m, h, d); --models limits the key to those model ids; --rpm and
-  --max-streams set its per-key limits.`,
+  --max-streams set its per-key limits; --admin lets it open the status page (GET /status).`,
     options: {
       tenant: { type: "string" },
       ttl: { type: "string", default: "30d" },
       models: { type: "string" },
       rpm: { type: "string" },
       "max-streams": { type: "string" },
+      admin: { type: "boolean" },
     },
   },
 } satisfies Record<string, CommandSpec>;
@@ -74,7 +75,7 @@ export const USAGE = `usage: sea-gateway <command> [options]
   relay                      the outbox relays of both contexts
   worker --context <ctx>     one worker for sea or vibespro
   migrate                    create/migrate both databases; provision roles, streams and consumers
-  keys create --tenant <id> [--ttl <dur>] [--models a,b] [--rpm N] [--max-streams N]
+  keys create --tenant <id> [--ttl <dur>] [--models a,b] [--rpm N] [--max-streams N] [--admin]
                              print an API key (default ttl 30d)
   lsp                        a language server on stdio for editors (SEA_GATEWAY_URL, SEA_API_KEY)
 

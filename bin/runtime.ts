@@ -27,7 +27,7 @@ import { PgOutboxWriter } from "../adapters/postgres/outbox-writer.js";
 import { createPool } from "../adapters/postgres/pool.js";
 import { CapabilityCatalog } from "../src/catalog.js";
 import type { Config } from "../src/config.js";
-import { buildGatewayApp } from "../src/gateway/app.js";
+import { buildGatewayApp, type GatewayAppDeps } from "../src/gateway/app.js";
 import { CachingVerifier } from "../src/gateway/caching-verifier.js";
 import type { Log } from "../src/log.js";
 import type { ReadinessCheck } from "../src/ports.js";
@@ -62,6 +62,7 @@ export class Runtime {
   private readonly stoppables: Stoppable[] = [];
   private readonly dispatchers: ImmediateDispatcher[] = [];
   private readonly shutdown = new AbortController();
+  private stopRequested = false;
 
   private constructor(
     readonly config: Config,
@@ -136,8 +137,16 @@ export class Runtime {
     }
   }
 
-  /** Builds and starts the HTTP gateway. */
-  async startGateway(catalog: CapabilityCatalog): Promise<FastifyInstance> {
+  /** True from the first moment of a shutdown: readiness turns false. */
+  get stopping(): boolean {
+    return this.stopRequested;
+  }
+
+  /** Builds and starts the HTTP gateway (`extra`: optional parts such as the status page). */
+  async startGateway(
+    catalog: CapabilityCatalog,
+    extra: Partial<GatewayAppDeps> = {},
+  ): Promise<FastifyInstance> {
     const latest = (await loadMigrations()).at(-1)?.version ?? 0;
     const readiness: ReadinessCheck[] = [
       ...CONTEXTS.map((ctx) => ({
@@ -189,6 +198,8 @@ export class Runtime {
       readiness,
       log: this.log,
       keepAliveMs: this.config.keepAliveMs,
+      stopping: () => this.stopRequested,
+      ...extra,
     });
     await app.listen({ port: this.config.port, host: this.config.host });
     this.stoppables.push({
@@ -325,6 +336,7 @@ export class Runtime {
    * stop workers and relays, drain NATS, end pools. Embedded services are stopped by the caller.
    */
   async stop(graceMs = 10_000): Promise<void> {
+    this.stopRequested = true;
     const abortTimer = setTimeout(() => this.shutdown.abort(), graceMs);
     const stage = (s: Stoppable) => {
       const i = STOP_ORDER.indexOf(s.name.split(":")[0]!);

@@ -9,6 +9,7 @@ import { COMMANDS, parseCommand, USAGE, UsageError, type CommandName } from "./c
 import { signingSecret } from "./data-dir.js";
 import { failureDetail, failureLine } from "./failure-message.js";
 import type { Infrastructure } from "./infrastructure.js";
+import type { Observability } from "./observability.js";
 import type { Runtime } from "./runtime.js";
 
 /**
@@ -16,14 +17,23 @@ import type { Runtime } from "./runtime.js";
  * that --help, `keys create` and argument errors answer at once.
  */
 async function servingModules() {
-  const [runtime, infrastructure, preflight, catalogFile, handlers] = await Promise.all([
-    import("./runtime.js"),
-    import("./infrastructure.js"),
-    import("./preflight.js"),
-    import("./catalog-file.js"),
-    import("./handlers.js"),
-  ]);
-  return { ...runtime, ...infrastructure, ...preflight, ...catalogFile, ...handlers };
+  const [runtime, infrastructure, preflight, catalogFile, handlers, observability] =
+    await Promise.all([
+      import("./runtime.js"),
+      import("./infrastructure.js"),
+      import("./preflight.js"),
+      import("./catalog-file.js"),
+      import("./handlers.js"),
+      import("./observability.js"),
+    ]);
+  return {
+    ...runtime,
+    ...infrastructure,
+    ...preflight,
+    ...catalogFile,
+    ...handlers,
+    ...observability,
+  };
 }
 
 type Role = "up" | "gateway" | "relay" | "worker";
@@ -78,6 +88,7 @@ async function keysCreate(config: Config, values: Record<string, unknown>): Prom
       models,
       rpm,
       maxStreams,
+      admin: values.admin === true,
       issuer: config.auth.issuer,
       audience: config.auth.audience,
     }),
@@ -115,6 +126,8 @@ async function serve(role: Role, config: Config, log: Log, values: Record<string
     loadCatalog,
     checkCatalogHandlers,
     contextHandlers,
+    configureTelemetry,
+    observe,
   } = await servingModules();
   let contexts: readonly ContextName[] = CONTEXTS;
   if (role === "worker") {
@@ -130,7 +143,9 @@ async function serve(role: Role, config: Config, log: Log, values: Record<string
   const infra: Infrastructure = await resolveInfrastructure(config, log, {
     verifiesKeys: role === "up" || role === "gateway",
   });
+  await configureTelemetry(config, role);
   let runtime: Runtime | null = null;
+  let observability: Observability | null = null;
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -140,7 +155,9 @@ async function serve(role: Role, config: Config, log: Log, values: Record<string
     stopping = true;
     log.info({ signal }, "shutting down");
     try {
+      // Readiness turns false at once; the health listener answers until everything stopped.
       await runtime?.stop(config.shutdownGraceMs);
+      await observability?.close();
     } finally {
       await infra.stop();
     }
@@ -155,14 +172,17 @@ async function serve(role: Role, config: Config, log: Log, values: Record<string
     await checkDatabases(config, infra.databaseUrls, { createsDatabases: prepares });
     if (prepares) await Runtime.prepare(config, infra, log);
     runtime = await Runtime.connect(config, infra, log, `sea-gateway-${role}`);
+    observability = observe(runtime, { role, workerContexts: contexts, config, log });
     if (role === "up" || role === "worker") {
       for (const ctx of contexts) await runtime.startWorker(ctx, registries[ctx]!);
     }
     if (role === "up" || role === "relay") for (const ctx of CONTEXTS) runtime.startRelay(ctx);
     if (role === "up" || role === "gateway") {
-      await runtime.startGateway(catalog).catch((err: unknown) => {
-        throw listenFailure(err, config);
-      });
+      await runtime
+        .startGateway(catalog, { status: observability.status })
+        .catch((err: unknown) => {
+          throw listenFailure(err, config);
+        });
       const url = `http://${config.host}:${config.port}`;
       log.info({ url, role }, "gateway listening");
       if (infra.development && infra.jwtSecret) {
@@ -176,8 +196,10 @@ async function serve(role: Role, config: Config, log: Log, values: Record<string
         out(`Development API key (tenant "dev", 30 days):\n  export SEA_API_KEY=${key}\n`);
       }
     }
+    await observability.start();
   } catch (err) {
     await runtime?.stop().catch(() => undefined);
+    await observability?.close().catch(() => undefined);
     await infra.stop();
     throw err;
   }

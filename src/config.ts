@@ -98,6 +98,14 @@ const EnvSchema = z.object({
   VIBESPRO_APP_PASSWORD: z.string().min(1).optional(),
   SEA_GATEWAY_PASSWORD: z.string().min(1).optional(),
   SHUTDOWN_GRACE_MS: int(10_000),
+  METRICS_ENABLED: z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .default("true")
+    .transform((v) => v === "true"),
+  METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  METRICS_SAMPLE_MS: int(5_000, 100),
+  STATUS_HEALTH_URLS: z.string().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(["http://", "https://"]),
 });
 
 /** Every environment variable the gateway reads (README.md's configuration table lists them). */
@@ -206,11 +214,45 @@ export interface Config {
    */
   /** How long a shutdown lets open streams and handlers finish before ending them. */
   readonly shutdownGraceMs: number;
+  /** Prometheus metrics, health listeners of relays and workers, the status page. */
+  readonly observability: {
+    /** False: nothing is recorded and `/metrics` is not served. */
+    readonly metricsEnabled: boolean;
+    /** Where a process opens its own `/metrics` and `/health/*` listener (relays, workers). */
+    readonly metricsPort: number | undefined;
+    /** How often gauges read from Postgres and JetStream are sampled. */
+    readonly sampleMs: number;
+    /** Other processes' readiness URLs the status page shows, by name. */
+    readonly healthUrls: readonly { readonly name: string; readonly url: string }[];
+    /** OTLP/HTTP base URL; traces are exported only when it is set. */
+    readonly otlpEndpoint: string | undefined;
+  };
   readonly rolePasswords: {
     readonly sea_app: string | undefined;
     readonly vibespro_app: string | undefined;
     readonly sea_gateway: string | undefined;
   };
+}
+
+/**
+ * `STATUS_HEALTH_URLS`: `name=url` pairs, comma-separated (e.g.
+ * `relay=http://relay:9091/health/ready,worker-sea=http://worker-sea:9091/health/ready`).
+ */
+function parseHealthUrls(
+  text: string,
+): { ok: true; urls: { name: string; url: string }[] } | { ok: false; problem: string } {
+  const urls: { name: string; url: string }[] = [];
+  for (const part of text.split(",").map((p) => p.trim())) {
+    if (!part) continue;
+    const at = part.indexOf("=");
+    const name = part.slice(0, at).trim();
+    const url = part.slice(at + 1).trim();
+    if (at <= 0 || !/^https?:\/\/\S+$/.test(url)) {
+      return { ok: false, problem: `'${part}' is not name=http(s)://…` };
+    }
+    urls.push({ name, url });
+  }
+  return { ok: true, urls };
 }
 
 /** Boot refused: every problem with the environment, one per line. */
@@ -235,6 +277,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (e.GATEWAY_JWKS_URL && (!e.GATEWAY_JWT_ISSUER || !e.GATEWAY_JWT_AUDIENCE)) {
       problems.push("GATEWAY_JWKS_URL: also set GATEWAY_JWT_ISSUER and GATEWAY_JWT_AUDIENCE");
     }
+    const urls = parseHealthUrls(e.STATUS_HEALTH_URLS ?? "");
+    if (!urls.ok) problems.push(`STATUS_HEALTH_URLS: ${urls.problem}`);
     const rules = parseEventStreamRules(e.DOMAIN_EVENT_STREAMS);
     if (!rules.ok) problems.push(...rules.problems.map((p) => `DOMAIN_EVENT_STREAMS: ${p}`));
     if ((e.SEA_DATABASE_URL === undefined) !== (e.VIBESPRO_DATABASE_URL === undefined)) {
@@ -315,6 +359,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       postgresPort: e.EMBEDDED_POSTGRES_PORT,
     }),
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    observability: Object.freeze({
+      metricsEnabled: e.METRICS_ENABLED,
+      metricsPort: e.METRICS_PORT,
+      sampleMs: e.METRICS_SAMPLE_MS,
+      healthUrls: Object.freeze(
+        (parseHealthUrls(e.STATUS_HEALTH_URLS ?? "") as { urls: { name: string; url: string }[] })
+          .urls,
+      ),
+      otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
+    }),
     rolePasswords: Object.freeze({
       sea_app: e.SEA_APP_PASSWORD,
       vibespro_app: e.VIBESPRO_APP_PASSWORD,

@@ -52,6 +52,17 @@ export class AuthenticationError extends GatewayError {
   }
 }
 
+/** 403: a valid key without the `admin` claim asked for operational state. */
+export class AdminRequiredError extends GatewayError {
+  constructor() {
+    super("This key has no admin claim (create one with `sea-gateway keys create --admin`).", {
+      status: 403,
+      type: "permission_error",
+      code: "admin_required",
+    });
+  }
+}
+
 export class NotFoundError extends GatewayError {
   constructor(message: string, code = "not_found", param: string | null = null) {
     super(message, { status: 404, type: "invalid_request_error", code, param });
@@ -70,7 +81,13 @@ export class ModelNotFoundError extends NotFoundError {
 }
 
 export class ServiceUnavailableError extends GatewayError {
-  constructor(message: string, retryAfterSecs = 1, cause?: unknown) {
+  constructor(
+    message: string,
+    retryAfterSecs = 1,
+    cause?: unknown,
+    /** Why, for `http_rejections_total` (the client sees `service_unavailable` either way). */
+    readonly reason = "unavailable",
+  ) {
     super(message, {
       status: 503,
       type: "service_unavailable",

@@ -40,6 +40,8 @@ export interface ClaimedOutboxRow {
   subject: string;
   envelope: Envelope;
   attempts: number;
+  /** The W3C traceparent the row was written under (its `trace_id`), if any. */
+  traceparent?: string | null | undefined;
 }
 
 /** What happened to one claimed row. */
@@ -66,6 +68,8 @@ export interface MessageHeaders {
   correlationId: string;
   causationId: string | null;
   tenantId: string;
+  /** W3C trace context of the span that sends the message (the `traceparent` header). */
+  traceparent?: string | null | undefined;
 }
 
 /** Publishes to JetStream with a deduplication id (`Nats-Msg-Id`). */
@@ -127,6 +131,8 @@ export interface DeliveredCommand {
   messageId: string | undefined;
   /** 1 on first delivery. */
   deliveryCount: number;
+  /** The `traceparent` header it was published with, if any. */
+  traceparent?: string | undefined;
   ack(): Promise<void>;
   nak(delayMs: number): void;
 }
@@ -190,6 +196,8 @@ export interface Principal {
   models?: string[] | undefined;
   /** Per-key limits carried by the key. */
   limits?: { rpm?: number; maxStreams?: number } | undefined;
+  /** The key may read operational state (the status page). */
+  admin?: boolean | undefined;
 }
 
 /** Revoked key ids (`jti`), reloaded while running. */

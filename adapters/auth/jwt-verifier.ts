@@ -10,6 +10,8 @@ const KeyClaimsSchema = z.object({
   models: z.array(z.string().min(1).max(256)).max(1000).optional(),
   rpm: z.number().int().positive().optional(),
   max_streams: z.number().int().positive().optional(),
+  /** May read operational state (the status page). */
+  admin: z.boolean().optional(),
 });
 
 /** Algorithms accepted from a JWKS (never `none`, never HMAC with a public key). */
@@ -85,6 +87,7 @@ export class JwtVerifier implements TokenVerifier {
       expiresAt: payload.exp,
       ...(c.models ? { models: c.models } : {}),
       ...(Object.keys(limits).length > 0 ? { limits } : {}),
+      ...(c.admin === true ? { admin: true } : {}),
     };
   }
 }
@@ -104,6 +107,8 @@ export interface KeySpec {
   models?: string[] | undefined;
   rpm?: number | undefined;
   maxStreams?: number | undefined;
+  /** The `admin` claim: the key may open the status page. */
+  admin?: boolean | undefined;
   issuer?: string | undefined;
   audience?: string | undefined;
 }
@@ -116,6 +121,7 @@ export async function mintKey(secret: string, spec: KeySpec): Promise<string> {
   if (spec.models?.length) claims.models = spec.models;
   if (spec.rpm !== undefined) claims.rpm = spec.rpm;
   if (spec.maxStreams !== undefined) claims.max_streams = spec.maxStreams;
+  if (spec.admin) claims.admin = true;
   let jwt = new SignJWT(claims)
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setIssuer(spec.issuer ?? "sea-gateway")

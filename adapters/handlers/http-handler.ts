@@ -66,6 +66,7 @@ export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
             "content-type": "application/json",
             accept: "application/json, text/event-stream, application/x-ndjson",
             "x-correlation-id": ctx.correlationId,
+            ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
           },
           { signal: ctx.signal, headersTimeoutMs: timeoutMs, totalTimeoutMs: timeoutMs },
         );

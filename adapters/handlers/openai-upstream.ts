@@ -88,6 +88,9 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
       const headers: Record<string, string> = {
         "content-type": "application/json",
         accept: "text/event-stream",
+        // The request's trace and correlation reach the model server (and its logs).
+        "x-correlation-id": ctx.correlationId,
+        ...(ctx.traceparent ? { traceparent: ctx.traceparent } : {}),
       };
       if (opts.apiKey) headers.authorization = `Bearer ${opts.apiKey}`;
       let res: PostedResponse;

@@ -82,6 +82,7 @@ export class JetStreamCommandSource implements CommandSource {
       data: m.data,
       messageId: m.headers?.get("Nats-Msg-Id") || undefined,
       deliveryCount: m.info.deliveryCount,
+      traceparent: m.headers?.get("traceparent") || undefined,
       // A plain ack: effects are committed before it is sent, and if it is lost the redelivery
       // meets the processed inbox row and is acked then.
       ack: async () => {

@@ -18,6 +18,7 @@ export class JetStreamPublisher implements StreamPublisher {
     hdrs.set("X-Correlation-Id", h.correlationId);
     if (h.causationId) hdrs.set("X-Causation-Id", h.causationId);
     hdrs.set("X-Tenant-Id", h.tenantId);
+    if (h.traceparent) hdrs.set("traceparent", h.traceparent);
     await this.js.publish(subject, data, { msgID: msgId, headers: hdrs, timeout: this.timeoutMs });
   }
 }

@@ -4,7 +4,7 @@ import type { Log } from "../../src/log.js";
 import { inTransaction } from "./pool.js";
 
 const CLAIM_DUE_ROWS = `
-  SELECT id, subject, payload, publish_attempts
+  SELECT id, subject, payload, publish_attempts, trace_id
     FROM outbox_events
    WHERE published_at IS NULL AND next_attempt_at <= now()
    ORDER BY occurred_at, id
@@ -49,6 +49,7 @@ export class PgOutboxRelayStore implements OutboxRelayStore {
         subject: string;
         payload: ClaimedOutboxRow["envelope"];
         publish_attempts: number;
+        trace_id: string | null;
       }>(CLAIM_DUE_ROWS, [limit]);
       if (rows.length === 0) return 0;
       const outcomes = await publish(
@@ -57,6 +58,7 @@ export class PgOutboxRelayStore implements OutboxRelayStore {
           subject: r.subject,
           envelope: r.payload,
           attempts: r.publish_attempts,
+          traceparent: r.trace_id,
         })),
       );
       const published = outcomes.filter((o) => o.ok).map((o) => o.id);

@@ -26,6 +26,12 @@ import { editorRoutes } from "./routes/editor.js";
 import { mcpRoutes } from "./routes/mcp.js";
 import { websocketRoutes } from "./routes/websocket.js";
 import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes } from "./routes/metrics.js";
+import { statusRoutes } from "./routes/status.js";
+import { countRejection, instrumentHttp } from "./observability-hooks.js";
+import { metrics } from "../observability/metrics.js";
+import type { StatusSource } from "../observability/status-report.js";
+import { traceIdOf, validTraceparent } from "../observability/tracing.js";
 import { modelRoutes } from "./routes/models.js";
 import { streamRoutes } from "./routes/streams.js";
 import { ChatRuns } from "./runs/chat-runs.js";
@@ -60,6 +66,8 @@ export interface GatewayAppDeps extends ChatCommandsDeps {
   websocket?: Partial<WebSocketLimits>;
   /** How long an unused MCP session lives (its client then initializes again). */
   mcpSessionIdleMs?: number;
+  /** What `GET /status` shows (admin keys only); absent: no status page. */
+  status?: StatusSource | undefined;
 }
 
 /** Limits of one WebSocket. */
@@ -122,10 +130,12 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit ?? 512 * 1024,
-    // A client-supplied request id becomes the correlation id when it is a safe token.
+    // A client-supplied request id becomes the correlation id when it is a safe token; else
+    // the trace id of a W3C traceparent, so logs and traces of one request share an id.
     genReqId: (req) => {
       const given = req.headers["x-request-id"];
-      return typeof given === "string" && isSubjectToken(given) ? given : randomUUID();
+      if (typeof given === "string" && isSubjectToken(given)) return given;
+      return traceIdOf(validTraceparent(req.headers.traceparent)) ?? randomUUID();
     },
     // Requests are logged below, with keys passed in URLs redacted.
     logController: new LogController({
@@ -176,6 +186,7 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   const bodyLimit = deps.bodyLimit ?? 512 * 1024;
   app.setErrorHandler((err, req, reply) => {
     const { status, headers, body } = toOpenAIError(err, { bodyLimit });
+    countRejection(err, status);
     if (status >= 500) req.log.error({ err }, "request failed");
     else req.log.info({ status, code: body.error.code }, body.error.message);
     void reply.status(status).headers(headers).send(body);
@@ -204,7 +215,16 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     );
   });
 
+  instrumentHttp(app);
   app.register(healthRoutes, { readiness: deps.readiness, stopping: deps.stopping });
+  if (metrics.enabled) app.register(metricsRoutes);
+  if (deps.status) {
+    app.register(statusRoutes, {
+      status: deps.status,
+      verifier: deps.verifier,
+      revocations: deps.revocations,
+    });
+  }
 
   app.register(async (v1) => {
     await v1.register(rateLimit, {

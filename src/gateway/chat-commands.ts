@@ -10,6 +10,8 @@ import type { CapabilityCatalog } from "../catalog.js";
 import { BadRequestError, ModelNotFoundError } from "../errors.js";
 import { plainZodMessage } from "../validation-message.js";
 import type { Log } from "../log.js";
+import { metrics } from "../observability/metrics.js";
+import { traced, tracer } from "../observability/tracing.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
 import type { OutboxMessage, OutboxWriter } from "../ports.js";
 import { backoffMs, sleep } from "../sleep.js";
@@ -26,6 +28,8 @@ export interface ChatInput {
 export interface ClientOrigin {
   userId?: string | undefined;
   conversationId?: string | undefined;
+  /** The W3C traceparent the request came with (passed along when tracing is off). */
+  traceparent?: string | undefined;
 }
 
 /** Ports and settings the chat commands need. */
@@ -104,6 +108,7 @@ export class ChatCommands {
       conversationId: origin.conversationId,
       delivery,
     });
+    command.traceId = origin.traceparent;
     const written = await this.writeCommand(input.capability, command);
     return { commandId: command.envelope.event_id, written };
   }
@@ -126,7 +131,7 @@ export class ChatCommands {
     const giveUpAt = Date.now() + CANCEL_RETRY_FOR_MS;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.writeCommand(run.capability, command);
+        if (await this.writeCommand(run.capability, command)) metrics.streamCancelled(reason);
         log.info({ stream_id: run.streamId, reason }, "cancel command written");
         return;
       } catch (err) {
@@ -145,9 +150,20 @@ export class ChatCommands {
    * new. Returns false if a command with its id was already there (nothing is written then).
    */
   async writeCommand(capability: Capability, command: OutboxMessage): Promise<boolean> {
-    const inserted = await this.deps.outbox.enqueue(capability.context, [command]);
-    if (inserted.length === 0) return false;
-    this.deps.dispatcher?.dispatch(capability.context, [command]);
-    return true;
+    // The row keeps the insert span's trace context, so whoever publishes it continues the
+    // trace; with tracing off, the request's own traceparent (if any) is kept as it came.
+    const parent = tracer().active() ?? command.traceId;
+    const attributes = {
+      "sea.context": capability.context,
+      "sea.command": command.envelope.event_type,
+      "sea.correlation_id": command.envelope.correlation_id,
+    };
+    return traced("outbox insert", { parent, attributes }, async (traceparent) => {
+      command.traceId = traceparent;
+      const inserted = await this.deps.outbox.enqueue(capability.context, [command]);
+      if (inserted.length === 0) return false;
+      this.deps.dispatcher?.dispatch(capability.context, [command]);
+      return true;
+    });
   }
 }

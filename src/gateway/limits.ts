@@ -120,10 +120,17 @@ export class OverloadGuard {
       throw new ServiceUnavailableError(
         `The gateway is overloaded (event loop delay ${Math.round(lag)} ms); retry shortly.`,
         2,
+        undefined,
+        "event_loop_lag",
       );
     }
     if (this.heapRatio() > this.maxHeapRatio) {
-      throw new ServiceUnavailableError("The gateway is low on memory; retry shortly.", 5);
+      throw new ServiceUnavailableError(
+        "The gateway is low on memory; retry shortly.",
+        5,
+        undefined,
+        "low_memory",
+      );
     }
   }
 

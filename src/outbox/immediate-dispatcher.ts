@@ -1,5 +1,6 @@
 import type { ContextName } from "../../contracts/index.js";
 import type { Log } from "../log.js";
+import { traced } from "../observability/tracing.js";
 import type { OutboxMessage, OutboxPublishedMarker, StreamPublisher } from "../ports.js";
 
 const encoder = new TextEncoder();
@@ -30,20 +31,26 @@ export class ImmediateDispatcher {
   dispatch(context: ContextName, messages: OutboxMessage[]): void {
     for (const m of messages) {
       const env = m.envelope;
-      this.publisher
-        .publish(m.subject, encoder.encode(JSON.stringify(env)), env.event_id, {
+      const publish = (traceparent: string | undefined) =>
+        this.publisher.publish(m.subject, encoder.encode(JSON.stringify(env)), env.event_id, {
           correlationId: env.correlation_id,
           causationId: env.causation_id,
           tenantId: env.tenant_id,
-        })
-        .then(
-          () => this.markLater(context, env.event_id),
-          (err: unknown) =>
-            this.log.warn(
-              { err, outbox_id: env.event_id },
-              "immediate dispatch failed; relay will publish",
-            ),
-        );
+          traceparent,
+        });
+      const attributes = { "messaging.destination.name": m.subject, "sea.outbox_id": env.event_id };
+      traced(
+        `publish ${env.event_type}`,
+        { parent: m.traceId, kind: "producer", attributes },
+        publish,
+      ).then(
+        () => this.markLater(context, env.event_id),
+        (err: unknown) =>
+          this.log.warn(
+            { err, outbox_id: env.event_id, correlation_id: env.correlation_id },
+            "immediate dispatch failed; relay will publish",
+          ),
+      );
     }
   }
 

@@ -1,5 +1,7 @@
 import type { ContextName } from "../../contracts/index.js";
 import type { Log } from "../log.js";
+import { metrics } from "../observability/metrics.js";
+import { traced } from "../observability/tracing.js";
 import type {
   ClaimedOutboxRow,
   OutboxRelayStore,
@@ -53,6 +55,7 @@ export class OutboxRelay {
       try {
         claimed = await store.relayBatch(batchSize, (rows) => this.publish(rows));
         storeFailures = 0;
+        if (claimed > 0) metrics.relayBatch(this.deps.context, claimed);
       } catch (err) {
         storeFailures++;
         log.error({ err, context: this.deps.context }, "outbox relay batch failed");
@@ -68,21 +71,46 @@ export class OutboxRelay {
     // One connection keeps publish order; awaiting them together overlaps the acks.
     return Promise.all(
       rows.map(async (row): Promise<PublishOutcome> => {
+        const ids = {
+          correlationId: row.envelope.correlation_id,
+          causationId: row.envelope.causation_id,
+          tenantId: row.envelope.tenant_id,
+        };
         try {
-          await publisher.publish(
-            row.subject,
-            encoder.encode(JSON.stringify(row.envelope)),
-            row.id,
+          const started = performance.now();
+          await traced(
+            `publish ${row.envelope.event_type}`,
             {
-              correlationId: row.envelope.correlation_id,
-              causationId: row.envelope.causation_id,
-              tenantId: row.envelope.tenant_id,
+              parent: row.traceparent ?? undefined,
+              kind: "producer",
+              attributes: { "messaging.destination.name": row.subject, "sea.outbox_id": row.id },
             },
+            (traceparent) =>
+              publisher.publish(row.subject, encoder.encode(JSON.stringify(row.envelope)), row.id, {
+                ...ids,
+                traceparent,
+              }),
+          );
+          metrics.relayPublished(this.deps.context, performance.now() - started);
+          log.debug(
+            {
+              outbox_id: row.id,
+              subject: row.subject,
+              correlation_id: ids.correlationId,
+              causation_id: ids.causationId,
+            },
+            "relay published an outbox row",
           );
           return { id: row.id, ok: true };
         } catch (err) {
           log.warn(
-            { err, outbox_id: row.id, subject: row.subject, attempts: row.attempts + 1 },
+            {
+              err,
+              outbox_id: row.id,
+              subject: row.subject,
+              attempts: row.attempts + 1,
+              correlation_id: ids.correlationId,
+            },
             "outbox publish failed; will retry",
           );
           return { id: row.id, ok: false, error: (err as Error).message };

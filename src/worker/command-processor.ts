@@ -7,6 +7,8 @@ import {
   type SubjectSpace,
 } from "../../contracts/index.js";
 import type { Log } from "../log.js";
+import { metrics, type FailureKind } from "../observability/metrics.js";
+import { traced } from "../observability/tracing.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
 import type {
   CancelBroadcast,
@@ -125,30 +127,52 @@ export class CommandProcessor {
   }
 
   async process(cmd: DeliveredCommand): Promise<void> {
-    const log = this.deps.log.child({ subject: cmd.subject, message_id: cmd.messageId });
+    const started = performance.now();
+    if (cmd.deliveryCount > 1) metrics.commandRedelivered(this.deps.context);
     const decoded = decodeCommand(cmd);
-    switch (decoded.kind) {
-      case "poison":
-        return this.settle(cmd, decoded, { kind: "poison", reason: decoded.reason }, log);
-      case "cancel":
-        return this.cancel(cmd, decoded, log);
-      case "chat":
-        return this.run(
-          cmd,
-          decoded,
-          decoded.payload.handler,
-          (handler, ctx) => handler.handle(decoded.payload, ctx),
-          log,
-        );
-      case "action":
-        return this.run(
-          cmd,
-          decoded,
-          decoded.payload.handler,
-          (handler, ctx) => runAction(handler, decoded.payload, ctx),
-          log,
-        );
-    }
+    const envelope = decoded.envelope;
+    // Every line about this command names the request it serves (correlation) and its cause.
+    const log = this.deps.log.child({
+      subject: cmd.subject,
+      message_id: cmd.messageId,
+      correlation_id: envelope?.correlation_id ?? undefined,
+      causation_id: envelope?.causation_id ?? undefined,
+    });
+    // A consumer span continuing the trace the command was published under (NATS header).
+    const attributes = {
+      "messaging.destination.name": cmd.subject,
+      "sea.message_id": cmd.messageId,
+      "sea.delivery_count": cmd.deliveryCount,
+      "sea.correlation_id": envelope?.correlation_id ?? undefined,
+    };
+    const name = `consume ${envelope?.event_type ?? "command"}`;
+    return traced(name, { parent: cmd.traceparent, kind: "consumer", attributes }, (tp) => {
+      const trace = { traceparent: tp, started };
+      switch (decoded.kind) {
+        case "poison":
+          return this.settle(cmd, decoded, { kind: "poison", reason: decoded.reason }, log, tp);
+        case "cancel":
+          return this.cancel(cmd, decoded, log);
+        case "chat":
+          return this.run(
+            cmd,
+            decoded,
+            decoded.payload.handler,
+            (handler, ctx) => handler.handle(decoded.payload, ctx),
+            log,
+            trace,
+          );
+        case "action":
+          return this.run(
+            cmd,
+            decoded,
+            decoded.payload.handler,
+            (handler, ctx) => runAction(handler, decoded.payload, ctx),
+            log,
+            trace,
+          );
+      }
+    });
   }
 
   /**
@@ -161,13 +185,14 @@ export class CommandProcessor {
     handlerName: string,
     invoke: (handler: ChatHandler, ctx: HandlerContext) => Promise<ChatCompletedPayload>,
     log: Log,
+    trace: { traceparent: string | undefined; started: number },
   ): Promise<void> {
     const { envelope, origin } = decoded;
     const messageId = cmd.messageId!;
     const handler = this.deps.handlers.get(handlerName);
     if (!handler) {
       const reason = `no handler named '${handlerName}'`;
-      return this.settle(cmd, decoded, { kind: "poison", reason }, log);
+      return this.settle(cmd, decoded, { kind: "poison", reason }, log, trace.traceparent);
     }
     const clog = log.child({ correlation_id: origin.correlationId, stream_id: origin.streamId });
     const emitter = new DeltaEmitter(this.deps, origin);
@@ -190,6 +215,17 @@ export class CommandProcessor {
       log: clog,
       emit: (delta) => emitter.emit(delta),
     };
+    // The handler's own span; its traceparent goes on the calls it makes (HTTP handler,
+    // upstream model). With tracing off, the command's traceparent is passed on as it came.
+    const call = (): Promise<ChatCompletedPayload> =>
+      traced(
+        `handler ${handlerName}`,
+        {
+          parent: trace.traceparent,
+          attributes: { "sea.handler": handlerName, "sea.attempt": ctx.attempt },
+        },
+        (traceparent) => invoke(handler, { ...ctx, traceparent }),
+      );
     const claiming = withDbRetry(
       "claiming the command",
       () => this.deps.inbox.claim(messageId, envelope.event_type, this.deps.ackWaitMs, origin),
@@ -202,7 +238,7 @@ export class CommandProcessor {
     // names the attempt, and it is aborted (its deltas dropped) if the claim is refused.
     let speculative: Promise<ChatCompletedPayload> | null = null;
     if (handler.sideEffects === "none" && cmd.deliveryCount === 1) {
-      speculative = invoke(handler, ctx);
+      speculative = call();
       speculative.catch(() => undefined);
     }
     let outcome: Outcome;
@@ -233,7 +269,7 @@ export class CommandProcessor {
         try {
           // Cancelled before it started: never call the handler (a speculative run is aborted).
           if (controller.signal.aborted) throw controller.signal.reason;
-          completed = await (speculative ?? invoke(handler, ctx));
+          completed = await (speculative ?? call());
           await emitter.flush();
           outcome = { kind: "completed" };
         } catch (err) {
@@ -245,7 +281,14 @@ export class CommandProcessor {
         }
       }
       const target = this.target(cmd, decoded, { ...origin, attempt }, emitter.nextSeq);
-      await this.settleTarget({ ...target, ...(completed ? { completed } : {}) }, outcome, clog);
+      target.traceparent = trace.traceparent;
+      await this.settleTarget(
+        { ...target, ...(completed ? { completed } : {}) },
+        outcome,
+        clog,
+        handlerName,
+      );
+      metrics.messageProcessed(this.deps.context, handlerName, performance.now() - trace.started);
       if (outcome.kind === "completed") {
         clog.info({ chunks: emitter.nextSeq - 1, attempt }, "command processed");
       }
@@ -312,17 +355,49 @@ export class CommandProcessor {
     decoded: DecodedCommand,
     outcome: Outcome,
     log: Log,
+    traceparent: string | undefined,
   ): Promise<void> {
     const origin = decoded.origin ? { ...decoded.origin, attempt: cmd.deliveryCount } : null;
-    return this.settleTarget(this.target(cmd, decoded, origin, 1), outcome, log);
+    const target = { ...this.target(cmd, decoded, origin, 1), traceparent };
+    return this.settleTarget(target, outcome, log, "none");
   }
 
-  private settleTarget(target: SettleTarget, outcome: Outcome, log: Log): Promise<void> {
+  private settleTarget(
+    target: SettleTarget,
+    outcome: Outcome,
+    log: Log,
+    handler: string,
+  ): Promise<void> {
+    this.countFailure(target, outcome, handler);
     const decision = decide(outcome, target.cmd.deliveryCount, {
       maxDeliver: this.deps.maxDeliver,
       backoffMs: (n) => backoffMs(n, 250, 30_000),
     });
     return this.settlement.apply(decision, target, log);
+  }
+
+  /** Counts a run that did not complete (a cancellation is not a failure). */
+  private countFailure(target: SettleTarget, outcome: Outcome, handler: string): void {
+    const kind = outcome.kind as FailureKind;
+    let message: string;
+    switch (outcome.kind) {
+      case "poison":
+      case "transient":
+      case "stopping":
+        message = outcome.reason;
+        break;
+      case "failed":
+        if (outcome.failure.code === "cancelled") return;
+        message = outcome.failure.message;
+        break;
+      default:
+        return;
+    }
+    metrics.handlerFailed(this.deps.context, handler, kind, {
+      message,
+      correlationId: target.correlation.correlationId,
+      streamId: target.origin?.streamId,
+    });
   }
 
   private target(

@@ -24,6 +24,8 @@ export interface HandlerContext {
   attempt: number;
   tenant: string;
   correlationId: string;
+  /** W3C trace context to send on the calls the handler makes (a `traceparent` header). */
+  traceparent?: string | undefined;
   /** Aborted when the worker stops or the work is cancelled: stop upstream calls. */
   signal: AbortSignal;
   log: Log;

@@ -6,6 +6,7 @@ import type {
   SubjectSpace,
 } from "../../contracts/index.js";
 import type { Log } from "../log.js";
+import { traced } from "../observability/tracing.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
 import type {
   DeliveredCommand,
@@ -44,6 +45,8 @@ export interface SettleTarget {
   completed?: ChatCompletedPayload;
   /** The correlation of a dead letter when the command could not be decoded. */
   correlation: { correlationId: string; causationId: string | null; tenantId: string };
+  /** The trace context of the command's processing (its terminal event continues it). */
+  traceparent?: string | undefined;
 }
 
 /**
@@ -73,28 +76,41 @@ export class Settlement {
           );
         return t.cmd.nak(decision.delayMs);
       case "settle": {
-        if (decision.deadLetter !== null) await this.deadLetter(t, decision.deadLetter, log);
-        const outbox = t.origin ? [this.terminalMessage(t, decision.failure)] : [];
-        const error = decision.failure?.message;
-        const closed = await withDbRetry(
-          "recording the outcome",
-          () => this.deps.inbox.complete(t.key, t.eventType, outbox, error),
-          this.retry,
-          log,
+        const kind =
+          decision.deadLetter !== null ? "dead_letter" : decision.failure ? "failed" : "completed";
+        return traced(`result ${kind}`, { parent: t.traceparent }, (traceparent) =>
+          this.settle(decision, { ...t, traceparent }, log),
         );
-        if (closed && outbox.length > 0) {
-          // Stored through the outbox; sent live at once too, so the reader does not wait for
-          // the publish and its ack.
-          this.deps.dispatcher?.dispatch(this.deps.context, outbox);
-          const origin = t.origin!;
-          this.deps.live.publishLive(
-            this.deps.subjects.liveResult(this.deps.context, origin.tenant, origin.streamId),
-            encoder.encode(JSON.stringify(outbox[0]!.envelope)),
-          );
-        }
-        return t.cmd.ack();
       }
     }
+  }
+
+  /** Dead-letters if asked, closes the inbox row with the terminal event, then acks. */
+  private async settle(
+    decision: Extract<Decision, { action: "settle" }>,
+    t: SettleTarget,
+    log: Log,
+  ): Promise<void> {
+    if (decision.deadLetter !== null) await this.deadLetter(t, decision.deadLetter, log);
+    const outbox = t.origin ? [this.terminalMessage(t, decision.failure)] : [];
+    const error = decision.failure?.message;
+    const closed = await withDbRetry(
+      "recording the outcome",
+      () => this.deps.inbox.complete(t.key, t.eventType, outbox, error),
+      this.retry,
+      log,
+    );
+    if (closed && outbox.length > 0) {
+      // Stored through the outbox; sent live at once too, so the reader does not wait for
+      // the publish and its ack.
+      this.deps.dispatcher?.dispatch(this.deps.context, outbox);
+      const origin = t.origin!;
+      this.deps.live.publishLive(
+        this.deps.subjects.liveResult(this.deps.context, origin.tenant, origin.streamId),
+        encoder.encode(JSON.stringify(outbox[0]!.envelope)),
+      );
+    }
+    return t.cmd.ack();
   }
 
   /** The original goes to the dead-letter subject (deduplicated by its inbox key). */
@@ -114,7 +130,7 @@ export class Settlement {
         }),
       ),
       `dlq:${t.key}`,
-      t.correlation,
+      { ...t.correlation, traceparent: t.traceparent },
     );
   }
 
@@ -132,6 +148,7 @@ export class Settlement {
       aggregateType: "chat_stream",
       aggregateId: origin.streamId,
       envelope,
+      traceId: t.traceparent,
     };
   }
 }

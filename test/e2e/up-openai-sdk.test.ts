@@ -33,7 +33,7 @@ describe("end to end through `sea-gateway up` with the openai SDK", () => {
     expect(keys.stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
   });
 
-  it("keys create puts the model allow-list and per-key limits in the key", async () => {
+  it("keys create puts the model allow-list, per-key limits and the admin claim in the key", async () => {
     const r = await runCli(
       [
         "keys",
@@ -48,6 +48,7 @@ describe("end to end through `sea-gateway up` with the openai SDK", () => {
         "2",
         "--ttl",
         "2h",
+        "--admin",
       ],
       world.env,
     );
@@ -57,6 +58,7 @@ describe("end to end through `sea-gateway up` with the openai SDK", () => {
       models: ["sea", "vibespro"],
       rpm: 5,
       max_streams: 2,
+      admin: true,
     });
     expect(claims.exp - claims.iat).toBe(7200);
     const bad = await runCli(["keys", "create", "--tenant", "acme", "--rpm", "0"], world.env);

@@ -6,7 +6,9 @@ import { sdkClient } from "../helpers/zed-fetch.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintKey } from "../../adapters/auth/jwt-verifier.js";
 import { startNatsServer, type NatsServerProcess } from "../../adapters/embedded/nats-server.js";
+import { observe, type Role } from "../../bin/observability.js";
 import { Runtime } from "../../bin/runtime.js";
+import type { Config } from "../../src/config.js";
 import { loadConfig } from "../../src/config.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
@@ -27,6 +29,9 @@ const PASSWORDS = {
 let server: NatsServerProcess;
 let storeDir: string;
 const runtimes: Runtime[] = [];
+/** Each role's runtime, as the CLI would observe it. */
+const roles: { runtime: Runtime; role: Role; contexts: ("sea" | "vibespro")[]; config: Config }[] =
+  [];
 let baseURL: string;
 
 beforeAll(async () => {
@@ -40,7 +45,7 @@ beforeAll(async () => {
     env: PASSWORDS,
   });
   const urlFor = (user: string, pw: string) => `nats://${user}:${pw}@127.0.0.1:${port}`;
-  const env = { ...world.env, PORT: "0" } as Record<string, string>;
+  const env = { ...world.env, PORT: "0", METRICS_SAMPLE_MS: "100" } as Record<string, string>;
   delete env.NATS_NAMESPACE; // the example is written for the default subjects
   const as = (user: string, pw: string) => {
     const config = loadConfig({ ...env, NATS_URL: urlFor(user, pw) });
@@ -51,12 +56,14 @@ beforeAll(async () => {
   const gw = as("gateway", PASSWORDS.NATS_GATEWAY_PASSWORD);
   const gateway = await Runtime.connect(gw.config, gw.infra, testLog, "gateway");
   runtimes.push(gateway);
+  roles.push({ runtime: gateway, role: "gateway", contexts: [], config: gw.config });
   watchPermissions(gateway);
   const app = await gateway.startGateway(testCatalog());
   baseURL = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1`;
   const rl = as("relay", PASSWORDS.NATS_RELAY_PASSWORD);
   const relay = await Runtime.connect(rl.config, rl.infra, testLog, "relay");
   runtimes.push(relay);
+  roles.push({ runtime: relay, role: "relay", contexts: [], config: rl.config });
   watchPermissions(relay);
   relay.startRelay("sea");
   relay.startRelay("vibespro");
@@ -66,6 +73,7 @@ beforeAll(async () => {
     const w = as(`worker_${ctx}`, pw);
     const worker = await Runtime.connect(w.config, w.infra, testLog, `worker-${ctx}`);
     runtimes.push(worker);
+    roles.push({ runtime: worker, role: "worker", contexts: [ctx], config: w.config });
     watchPermissions(worker);
     await worker.startWorker(ctx, new HandlerRegistry().register(echoHandler()));
   }
@@ -112,4 +120,17 @@ describe("examples/nats-permissions.conf", () => {
       expect(refused).toEqual([]);
     },
   );
+
+  it("lets each role check its readiness and sample its metrics (consumers, dead letters)", async () => {
+    for (const { runtime, role, contexts, config } of roles) {
+      const obs = observe(runtime, { role, workerContexts: contexts, config, log: testLog });
+      await obs.start();
+      const snapshot = await obs.status.snapshot();
+      expect(snapshot.processes[0], role).toMatchObject({ ready: true });
+      // Two sampling rounds at least, then stop.
+      await new Promise((r) => setTimeout(r, 300));
+      await obs.close();
+    }
+    expect(refused).toEqual([]);
+  });
 });

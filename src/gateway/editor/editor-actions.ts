@@ -126,6 +126,7 @@ export class EditorActions {
         answerInputs: { action: action.id, input },
         write: async (ids, delivery) => {
           const command = buildActionCommand(subjects, { action, input, delivery, ...ids });
+          command.traceId = opts.origin?.traceparent;
           const written = await commands.writeCommand(action, command);
           return { commandId: command.envelope.event_id, written };
         },

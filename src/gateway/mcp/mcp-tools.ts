@@ -88,7 +88,8 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
     log,
     releaseSlot: deps.admission.slot(principal),
   });
-  const call = (extra: Extra): ToolCall => ({
+  const call = (extra: Extra, startedAt: number): ToolCall => ({
+    startedAt,
     signal: extra.signal,
     progress: async (progress, message) => {
       const token = extra._meta?.progressToken;
@@ -100,9 +101,10 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
     },
   });
   const runAction = async (action: ActionCapability, args: unknown, extra: Extra) => {
+    const startedAt = performance.now();
     const input = deps.actions.parseInput(action, args);
     const run = await deps.actions.start(action, input, start());
-    return followRun(deps.runs, run, call(extra), { principal, log });
+    return followRun(deps.runs, run, call(extra, startedAt), { principal, log });
   };
   const taken = new Set<string>();
 
@@ -145,6 +147,7 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
       },
       async (args, extra) => {
         try {
+          const startedAt = performance.now();
           const input = deps.commands.parse({
             model: model.id,
             messages: [
@@ -153,7 +156,7 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
             ],
           });
           const run = await deps.runs.start(input, start());
-          const r = await followRun(deps.runs, run, call(extra), { principal, log });
+          const r = await followRun(deps.runs, run, call(extra, startedAt), { principal, log });
           return { content: [{ type: "text", text: r.text }] };
         } catch (err) {
           return toolError(err);

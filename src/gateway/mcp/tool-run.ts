@@ -1,6 +1,7 @@
 import type { EditorActionResult } from "../../../contracts/index.js";
 import { CapabilityFailedError, GatewayStoppingError } from "../../errors.js";
 import type { Log } from "../../log.js";
+import { metrics } from "../../observability/metrics.js";
 import type { Principal } from "../../ports.js";
 import { ActionResultBuilder } from "../editor/action-result.js";
 import type { ChatRun } from "../runs/chat-run.js";
@@ -12,6 +13,8 @@ export interface ToolCall {
   signal: AbortSignal;
   /** Sends a progress notification when the client asked for them (a `progressToken`). */
   progress(progress: number, message: string): Promise<void>;
+  /** When the tool call arrived (`performance.now()`), for its time to first chunk. */
+  startedAt?: number;
 }
 
 /**
@@ -36,8 +39,14 @@ export async function followRun(
   else call.signal.addEventListener("abort", onCancel, { once: true });
   const result = new ActionResultBuilder();
   let deltas = 0;
+  const streamClosed = metrics.streamOpened("mcp");
+  let waitingFirst = call.startedAt !== undefined;
   try {
     for (let batch = await reader.next(); batch; batch = await reader.next()) {
+      if (waitingFirst && batch.some((d) => d.kind !== "reset")) {
+        waitingFirst = false;
+        metrics.firstChunk("mcp", performance.now() - call.startedAt!);
+      }
       let text = "";
       for (const d of batch) {
         if (d.kind === "reset") {
@@ -54,6 +63,7 @@ export async function followRun(
     }
     throw new GatewayStoppingError(run.streamId);
   } finally {
+    streamClosed();
     call.signal.removeEventListener("abort", onCancel);
     reader.leave();
   }

@@ -4,7 +4,7 @@ import { rateHeaders, type Admission } from "../admission.js";
 import { ACTION_VIEW } from "../editor/action-view.js";
 import type { EditorActions } from "../editor/editor-actions.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
-import { cursorValue, requestIdentity } from "./request-headers.js";
+import { clientOrigin, cursorValue, requestIdentity } from "./request-headers.js";
 import { respondWithRun } from "./run-responses.js";
 
 /** What the editor routes need. */
@@ -53,6 +53,7 @@ export async function editorRoutes(app: FastifyInstance, opts: EditorRouteOption
       principal,
       correlationId: req.id,
       log: req.log,
+      origin: clientOrigin(req),
       releaseSlot,
       ...identity,
     });

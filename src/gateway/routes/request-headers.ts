@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import { isSubjectToken } from "../../../contracts/index.js";
 import { BadRequestError } from "../../errors.js";
+import { validTraceparent } from "../../observability/tracing.js";
 import type { ClientOrigin } from "../chat-commands.js";
 
 /** A header value worth recording: one printable line of at most 256 characters. */
@@ -20,6 +21,7 @@ export function clientOrigin(req: FastifyRequest): ClientOrigin {
   return {
     userId: headerValue(req.headers["x-user-id"]),
     conversationId: headerValue(req.headers["x-conversation-id"]),
+    traceparent: validTraceparent(req.headers.traceparent),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { toOpenAIError } from "../../errors.js";
+import { metrics } from "../../observability/metrics.js";
 import type { ChatRun, RunReader } from "../runs/chat-run.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
 import { collectRun, streamRunAsSse } from "../sse/chat-sse.js";
@@ -40,6 +41,8 @@ export async function respondWithRun(
   // the body has been read (CLIENTS.md, "Disconnects and time").
   reply.raw.once("close", () => reader.leave());
   if (opts.json) return view.collect(reader);
+  const streamClosed = metrics.streamOpened("sse");
+  reply.raw.once("close", streamClosed);
   let hijacked = opts.headersSent === true;
   try {
     await view.stream(reader, reply.raw, {
@@ -56,6 +59,10 @@ export async function respondWithRun(
       },
       resumed: opts.after > 0,
       headersSent: opts.headersSent === true,
+      // A new stream's wait for its first chunk, from the request's arrival (not for resumes).
+      ...(opts.after === 0 && req.method === "POST"
+        ? { onFirstChunk: () => metrics.firstChunk("sse", reply.elapsedTime) }
+        : {}),
     });
   } catch (err) {
     if (!hijacked) throw err;

@@ -1,4 +1,5 @@
 import type { Capability, ChatDelivery, StreamStatus } from "../../../contracts/index.js";
+import { metrics } from "../../observability/metrics.js";
 import type { Delivery } from "./attempt-sequencer.js";
 import type { RunFeed } from "./run-feed.js";
 import { statusOf } from "./stored-completion.js";
@@ -110,6 +111,7 @@ export class ChatRun {
       }
       this.deliveries.push(d);
       if (d.kind !== "delta") this.terminalEvent = d;
+      if (d.kind === "failed") metrics.streamFailed(this.identity, d.payload.error);
     }
     this.notify();
     if (this.terminalEvent && this.readers.size === 0) this.onIdle(this);

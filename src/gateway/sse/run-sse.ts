@@ -28,6 +28,8 @@ export interface SseOptions {
   resumed: boolean;
   /** The status line and headers are out already (the request waited with keep-alives). */
   headersSent?: boolean;
+  /** Called once, when the first chunk (delta or end) is written (time-to-first-chunk metric). */
+  onFirstChunk?: () => void;
 }
 
 /**
@@ -108,6 +110,10 @@ export async function streamRun(
       const first = batch[0];
       if (!started && first?.kind === "failed") throw CapabilityFailedError.from(first.payload);
       let out = open();
+      if (opts.onFirstChunk && batch.some((d) => d.kind !== "reset")) {
+        opts.onFirstChunk();
+        opts.onFirstChunk = undefined;
+      }
       for (const d of batch) {
         if (d.kind === "reset") {
           if (holdsContent) {

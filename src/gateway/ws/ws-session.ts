@@ -7,6 +7,7 @@ import {
 } from "../../../contracts/index.js";
 import { BadRequestError, CapabilityFailedError, toOpenAIError } from "../../errors.js";
 import type { Log } from "../../log.js";
+import { metrics } from "../../observability/metrics.js";
 import type { DomainEventSubscription, Principal, RevocationList } from "../../ports.js";
 import { AuthenticationError } from "../../errors.js";
 import type { ChatAdmission } from "../chat-admission.js";
@@ -99,6 +100,7 @@ export class WsSession {
         return this.send({ type: "pong" });
       case "chat": {
         this.assertRoom();
+        const startedAt = performance.now();
         const { run } = await this.deps.admission.start(this.req, msg.request, {
           principal: this.principal,
           correlationId: `${this.req.id}-${String(msg.id).slice(0, 64)}`,
@@ -106,7 +108,7 @@ export class WsSession {
           origin: clientOrigin(this.req),
         });
         this.send({ type: "started", id: msg.id, stream_id: run.streamId });
-        return this.follow(this.deps.runs.attach(run));
+        return this.follow(this.deps.runs.attach(run), startedAt);
       }
       case "subscribe": {
         if (this.readers.has(msg.stream_id)) return;
@@ -142,16 +144,25 @@ export class WsSession {
     }
   }
 
-  /** Sends a stream's chunks until it ends, the socket closes or the client unsubscribes. */
-  private async follow(reader: RunReader): Promise<void> {
+  /**
+   * Sends a stream's chunks until it ends, the socket closes or the client unsubscribes.
+   * `startedAt`: when the chat was asked for (its time to first chunk is measured).
+   */
+  private async follow(reader: RunReader, startedAt?: number): Promise<void> {
     const run = reader.run;
     const streamId = run.streamId;
     this.readers.set(streamId, reader);
     if (this.closed) return reader.leave();
+    const streamClosed = metrics.streamOpened("websocket");
+    let waitingFirst = startedAt !== undefined;
     const fmt = new OpenAIFormatter(run.identity);
     const includeUsage = run.identity.delivery.include_usage === true;
     try {
       for (let batch = await reader.next(); batch; batch = await reader.next()) {
+        if (waitingFirst && batch.some((d) => d.kind !== "reset")) {
+          waitingFirst = false;
+          metrics.firstChunk("websocket", performance.now() - startedAt!);
+        }
         for (const d of batch) {
           if (d.kind === "reset") {
             this.send({ type: "reset", stream_id: streamId });
@@ -191,6 +202,7 @@ export class WsSession {
         status: run.status === "completed" ? "completed" : "failed",
       });
     } finally {
+      streamClosed();
       reader.leave();
       if (this.readers.get(streamId) === reader) this.readers.delete(streamId);
     }
