@@ -196,29 +196,30 @@ function wsHold(): Promise<boolean> {
 async function run(): Promise<void> {
   if (opts.hold) {
     let open = 0;
-    // Opened in waves, as clients arrive, not all in one instant.
+    const opened: Promise<void>[] = [];
+    // Started in waves, as clients arrive, not all in one instant; all are then awaited.
     const wave = 200;
     for (let i = 0; i < opts.clients; i += wave) {
-      await Promise.all(
-        Array.from(
-          { length: Math.min(wave, opts.clients - i) },
-          () =>
-            new Promise<void>((resolve) => {
-              if (opts.mode === "ws") {
-                void wsHold().then((ok) => {
-                  if (ok) open++;
-                  resolve();
-                });
-                return;
-              }
-              void sseStream(() => {
-                open++;
+      for (let j = i; j < Math.min(i + wave, opts.clients); j++) {
+        opened.push(
+          new Promise<void>((resolve) => {
+            if (opts.mode === "ws") {
+              void wsHold().then((ok) => {
+                if (ok) open++;
                 resolve();
-              }).then(() => resolve());
-            }),
-        ),
-      );
+              });
+              return;
+            }
+            void sseStream(() => {
+              open++;
+              resolve();
+            }).then(() => resolve());
+          }),
+        );
+      }
+      await new Promise((r) => setTimeout(r, 100));
     }
+    await Promise.all(opened);
     process.stdout.write(JSON.stringify({ open }) + "\n");
     // Held until the orchestrator closes stdin.
     process.stdin.resume();
