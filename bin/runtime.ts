@@ -124,7 +124,7 @@ export class Runtime {
       const jsm = await nc.jetstreamManager();
       const subjects = subjectSpace(config.namespace, config.dlqSubject);
       for (const ctx of CONTEXTS) {
-        await provisionStreams(jsm, subjects, ctx);
+        await provisionStreams(jsm, subjects, ctx, config.jetstreamReplicas);
         await provisionWorkerConsumer(jsm, subjects, ctx, {
           ackWaitMs: config.worker.ackWaitMs,
           maxDeliver: config.worker.maxDeliver,
