@@ -1,0 +1,87 @@
+import { isPrefixOfOneAnswer, isWholeAnswer, shapeOf } from "./answers.js";
+import type { RequestReport } from "./load-plan.js";
+
+/** The terminal event stored for a stream (the durable answer), as the suite reads it. */
+export type StoredTerminal =
+  { kind: "completed"; content: string } | { kind: "failed"; code: string | null };
+
+/**
+ * What one request came to, as the table counts it:
+ * - `exact`: `[DONE]` after exactly the stored answer, which is one whole answer;
+ * - `clear-error`: an HTTP error or an error event, after nothing mixed;
+ * - `mixed`: text that is not one answer's start (two attempts spliced, a chunk twice, another
+ *   request's chunk), or `[DONE]` after something other than the stored answer;
+ * - `lost`: neither an answer nor an error reached the client, and nothing is stored either;
+ * - `unanswered`: neither reached the client although an answer is stored (the client gave up).
+ */
+export type Verdict = "exact" | "clear-error" | "mixed" | "lost" | "unanswered";
+
+export function verdictOf(
+  report: RequestReport,
+  stored: StoredTerminal | undefined,
+  chunks: number,
+): { verdict: Verdict; why?: string } {
+  const { tag, text } = report;
+  if (!isPrefixOfOneAnswer(tag, text)) {
+    const s = shapeOf(tag, text);
+    const why = [
+      s.asks.length > 1 ? `chunks of answers ${s.asks.join(" and ")}` : "",
+      s.duplicated ? "a chunk twice" : "",
+      s.outOfOrder ? "chunks out of order" : "",
+      s.foreign > 0 ? `${s.foreign} chunks of other requests` : "",
+      s.wellFormed ? "" : "text that is no answer",
+    ].filter(Boolean);
+    return { verdict: "mixed", why: why.join(", ") };
+  }
+  switch (report.outcome) {
+    case "done":
+      if (
+        stored?.kind === "completed" &&
+        text === stored.content &&
+        isWholeAnswer(tag, text, chunks)
+      ) {
+        return { verdict: "exact" };
+      }
+      return {
+        verdict: "mixed",
+        why:
+          stored?.kind === "completed"
+            ? "[DONE] after a text other than the stored answer"
+            : `[DONE] but the stored outcome is ${stored ? `failed (${stored.code})` : "missing"}`,
+      };
+    case "error":
+      return { verdict: "clear-error" };
+    default:
+      return stored
+        ? { verdict: "unanswered", why: `client ${report.outcome}; the answer is stored` }
+        : { verdict: "lost", why: `client ${report.outcome}; nothing stored` };
+  }
+}
+
+/** How long the streams in flight at a fault waited for their next chunk or end. */
+export interface Stall {
+  /** Requests started before the fault and not ended by then. */
+  inFlight: number;
+  p50Ms: number;
+  maxMs: number;
+}
+
+/**
+ * For each request in flight at `faultAt`: from its last chunk before the fault (or its start)
+ * to its first chunk or end after it. A healthy stream's stall is its chunk interval.
+ */
+export function stallAt(reports: RequestReport[], faultAt: number): Stall {
+  const stalls: number[] = [];
+  for (const r of reports) {
+    if (r.startedAt > faultAt || r.endedAt <= faultAt) continue;
+    const before = r.chunkTimes.filter((t) => t <= faultAt).at(-1) ?? r.startedAt;
+    const after = r.chunkTimes.find((t) => t > faultAt) ?? r.endedAt;
+    stalls.push(after - before);
+  }
+  stalls.sort((a, b) => a - b);
+  return {
+    inFlight: stalls.length,
+    p50Ms: stalls[Math.floor((stalls.length - 1) / 2)] ?? 0,
+    maxMs: stalls.at(-1) ?? 0,
+  };
+}
