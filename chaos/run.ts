@@ -11,10 +11,11 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { connect } from "nats";
+import { format, resolveConfig } from "prettier";
 import { subjectSpace, type ContextName } from "../contracts/index.js";
 import { mintKey } from "../adapters/auth/jwt-verifier.js";
 import { ID_NAMESPACES, uuidV5 } from "../src/ids.js";
@@ -154,7 +155,6 @@ async function runScenario(
     JETSTREAM_REPLICAS: scenario.cluster ? "3" : "1",
     LOG_LEVEL: "info",
   };
-  const { mkdirSync } = await import("node:fs");
   mkdirSync(logDir, { recursive: true });
   const roles = new Roles(env, logDir);
   const subjects = subjectSpace(ns);
@@ -212,6 +212,7 @@ async function runScenario(
     const verdicts: Record<Verdict, number> = {
       exact: 0,
       "clear-error": 0,
+      "interrupted-unkept": 0,
       mixed: 0,
       lost: 0,
       unanswered: 0,
@@ -233,6 +234,8 @@ async function runScenario(
       if (v.why && examples.length < 4)
         examples.push(`${r.tag} (${streamId}): ${v.verdict}: ${v.why}`);
     }
+    // The raw reports, for reading a surprising figure afterwards.
+    writeFileSync(path.join(logDir, "client-reports.json"), JSON.stringify({ faultAt, reports }));
     const resumes = reports.flatMap((r) => r.exchanges).filter((e) => e.kind !== "post").length;
     if (resumes > 0) notes.push(`${resumes} resumes or retried POSTs after broken connections`);
     notes.push(...examples);
@@ -249,7 +252,10 @@ async function runScenario(
     };
   } finally {
     await roles.stopAll();
-    if (scenario.cluster) await nats.stop();
+    if (scenario.cluster) {
+      await nats.stop();
+      nats.removeStores();
+    }
   }
 }
 
@@ -312,12 +318,18 @@ async function main(): Promise<void> {
       ...r.notes.map((n) => `  - ${n}`),
     ]);
     const md = [header, "", table, "", "Notes:", "", ...notes, ""].join("\n");
-    writeFileSync(path.join("chaos", "last-run.md"), md);
+    // Formatted as the repository's own files are (npm run check covers it).
+    const file = path.join("chaos", "last-run.md");
+    writeFileSync(file, await format(md, { ...(await resolveConfig(file)), parser: "markdown" }));
     out("\n" + table);
     const failed = results.some(
       (r) =>
         r.figures.invariants.length > 0 ||
-        r.figures.verdicts.lost + r.figures.verdicts.mixed + r.figures.verdicts.unanswered > 0,
+        r.figures.verdicts.lost +
+          r.figures.verdicts.mixed +
+          r.figures.verdicts.unanswered +
+          r.figures.verdicts["interrupted-unkept"] >
+          0,
     );
     if (failed) process.exitCode = 1;
   } finally {
@@ -325,6 +337,9 @@ async function main(): Promise<void> {
     handler.kill("SIGTERM");
     await nats.stop();
     await postgres.stop();
+    // The logs stay for reading; the data of the private servers goes.
+    rmSync(postgres.dataDir, { recursive: true, force: true });
+    nats.removeStores();
   }
 }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, openSync } from "node:fs";
+import { existsSync, mkdirSync, openSync, rmSync } from "node:fs";
 import path from "node:path";
 import { connect } from "nats";
 import { freePort } from "./free-port.js";
@@ -73,11 +73,19 @@ export class PrivateNats {
   async stop(): Promise<void> {
     for (const n of this.nodes) {
       const pid = n.proc?.pid;
-      if (!pid || n.proc!.exitCode !== null) continue;
+      if (!pid || n.proc!.exitCode !== null) {
+        n.proc = null;
+        continue;
+      }
       n.proc!.kill("SIGTERM");
       await waitGone([pid], 10_000).catch(() => killTree(pid));
       n.proc = null;
     }
+  }
+
+  /** Deletes the stores of stopped nodes (their logs stay). */
+  removeStores(): void {
+    for (const n of this.nodes) if (!n.proc) rmSync(n.storeDir, { recursive: true, force: true });
   }
 
   /** Synchronous last resort when the suite itself exits abruptly. */

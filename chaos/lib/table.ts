@@ -24,8 +24,8 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** The suite's table, as markdown. */
 export function markdownTable(rows: ScenarioFigures[]): string {
   const lines = [
-    "| scenario | requests | completed with exactly their text | clear errors | lost | gave up, answer stored | spliced or duplicated | in-flight streams stalled (p50 / max) | invariants |",
-    "| --- | ---: | ---: | --- | ---: | ---: | ---: | --- | --- |",
+    "| scenario | requests | completed with exactly their text | clear errors | interrupted, answer not kept | lost | gave up, answer stored | spliced or duplicated | in-flight streams stalled (p50 / max) | invariants |",
+    "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |",
   ];
   for (const r of rows) {
     const errors = r.verdicts["clear-error"];
@@ -36,6 +36,7 @@ export function markdownTable(rows: ScenarioFigures[]): string {
         r.requests,
         r.verdicts.exact,
         errors > 0 ? `${errors} (${codes(r.errorCodes)})` : "0",
+        r.verdicts["interrupted-unkept"],
         r.verdicts.lost,
         r.verdicts.unanswered,
         r.verdicts.mixed,

@@ -9,12 +9,15 @@ export type StoredTerminal =
  * What one request came to, as the table counts it:
  * - `exact`: `[DONE]` after exactly the stored answer, which is one whole answer;
  * - `clear-error`: an HTTP error or an error event, after nothing mixed;
+ * - `interrupted-unkept`: the error event said the answer was interrupted and is to be read
+ *   whole from the stream's status, yet no complete answer is stored (the work was dropped);
  * - `mixed`: text that is not one answer's start (two attempts spliced, a chunk twice, another
  *   request's chunk), or `[DONE]` after something other than the stored answer;
  * - `lost`: neither an answer nor an error reached the client, and nothing is stored either;
  * - `unanswered`: neither reached the client although an answer is stored (the client gave up).
  */
-export type Verdict = "exact" | "clear-error" | "mixed" | "lost" | "unanswered";
+export type Verdict =
+  "exact" | "clear-error" | "interrupted-unkept" | "mixed" | "lost" | "unanswered";
 
 export function verdictOf(
   report: RequestReport,
@@ -50,6 +53,10 @@ export function verdictOf(
             : `[DONE] but the stored outcome is ${stored ? `failed (${stored.code})` : "missing"}`,
       };
     case "error":
+      if (report.error?.code === "stream_interrupted" && stored?.kind !== "completed") {
+        const what = stored ? `failed (${stored.code})` : "missing";
+        return { verdict: "interrupted-unkept", why: `interrupted; the stored outcome is ${what}` };
+      }
       return { verdict: "clear-error" };
     default:
       return stored
