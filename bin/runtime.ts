@@ -286,7 +286,9 @@ export class Runtime {
         this.config.relay.dispatchGraceMs,
         this.relaxedPools[ctx],
       ),
-      publisher: new JetStreamPublisher(this.js),
+      // Stored deltas and dead letters ride through a short NATS outage (a restart, a leader
+      // election) instead of failing the attempt, which would answer the client again.
+      publisher: new JetStreamPublisher(this.js, 2_000, { retryForMs: 30_000 }),
       live: new NatsLivePublisher(this.nc),
       dispatcher: this.dispatcher(log),
       handlers,
