@@ -3,8 +3,8 @@
  * processes (two gateways, a relay, two workers per context) on a PostgreSQL and a NATS of its
  * own (never the machine's shared ones), a bounded streaming load per scenario, a fault
  * injected mid-load, then what the clients saw and what the databases hold. Prints the table as
- * markdown and writes it to chaos/last-run.md. Exits non-zero when a request was lost or got
- * mixed text, or an invariant broke.
+ * markdown and writes it to chaos/last-run.md (chaos/last-run-short.md for --short; nothing for
+ * --only). Exits non-zero when a request was lost or got mixed text, or an invariant broke.
  *
  * Options: --short (fewer, shorter requests), --only=<substring>[,…] (scenarios by name).
  */
@@ -93,9 +93,12 @@ async function main(): Promise<void> {
       ...r.notes.map((n) => `  - ${n}`),
     ]);
     const md = [header, "", table, "", "Notes:", "", ...notes, ""].join("\n");
-    // Formatted as the repository's own files are (npm run check covers it).
-    const file = path.join("chaos", "last-run.md");
-    writeFileSync(file, await format(md, { ...(await resolveConfig(file)), parser: "markdown" }));
+    // A whole run is recorded (the short one apart); a run of some scenarios is only printed.
+    // Formatted as the repository's own files are (npm run check covers them).
+    if (!ONLY) {
+      const file = path.join("chaos", SHORT ? "last-run-short.md" : "last-run.md");
+      writeFileSync(file, await format(md, { ...(await resolveConfig(file)), parser: "markdown" }));
+    }
     out("\n" + table);
     const failed = results.some(
       (r) =>

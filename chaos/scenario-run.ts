@@ -142,13 +142,16 @@ export async function runScenario(
         atMs: i * load.spacingMs,
       })),
     };
-    const streamLeader = async (stream: "commands" | "events") => {
+    const leaderOf = async (what: "command stream" | "worker consumer") => {
       const nc = await connect({ servers: nats.url.split(",") });
       try {
         const jsm = await nc.jetstreamManager();
-        const name =
-          stream === "commands" ? subjects.commandStream("sea") : subjects.eventStream("sea");
-        return (await jsm.streams.info(name)).cluster?.leader ?? "n1";
+        const stream = subjects.commandStream("sea");
+        const info =
+          what === "command stream"
+            ? await jsm.streams.info(stream)
+            : await jsm.consumers.info(stream, subjects.workerDurable("sea"));
+        return info.cluster?.leader ?? "n1";
       } finally {
         await nc.close();
       }
@@ -158,7 +161,7 @@ export async function runScenario(
       nats,
       postgres: suite.postgres,
       handlerBase: suite.handlerBase,
-      streamLeader,
+      leaderOf,
     };
     const { reports, faultAt, faultNote } = await runLoad(scenario, plan, load.faultAtMs, () =>
       scenario.fault!(tools).catch((err: unknown) => `fault failed: ${String(err)}`),

@@ -9,8 +9,8 @@ export interface FaultTools {
   postgres: PrivatePostgres;
   /** The handler service's base URL (its control endpoints). */
   handlerBase: string;
-  /** The server name leading a stream (a JetStream cluster). */
-  streamLeader(stream: "commands" | "events"): Promise<string>;
+  /** The server leading the SEA command stream or its workers' consumer (a JetStream cluster). */
+  leaderOf(what: "command stream" | "worker consumer"): Promise<string>;
 }
 
 /** One chaos scenario: which capability its requests use, and the fault injected mid-load. */
@@ -96,10 +96,20 @@ export const SCENARIOS: Scenario[] = [
     name: "3-node JetStream cluster (R3), stream leader kill -9",
     cluster: true,
     model: sampling,
-    fault: async ({ nats, streamLeader }) => {
-      const leader = await streamLeader("commands");
+    fault: async ({ nats, leaderOf }) => {
+      const leader = await leaderOf("command stream");
       await nats.kill(leader);
       return `killed ${leader}, the leader of the SEA command stream; left down`;
+    },
+  },
+  {
+    name: "3-node JetStream cluster (R3), worker consumer leader kill -9",
+    cluster: true,
+    model: sampling,
+    fault: async ({ nats, leaderOf }) => {
+      const leader = await leaderOf("worker consumer");
+      await nats.kill(leader);
+      return `killed ${leader}, the leader of the SEA workers' consumer; left down`;
     },
   },
 ];

@@ -7,7 +7,7 @@ export interface ScenarioFigures {
   verdicts: Record<Verdict, number>;
   /** Clear errors by code (`service_unavailable`, `stream_interrupted`, …). */
   errorCodes: Record<string, number>;
-  /** Streams in flight at the fault: how long they waited (null: no fault). */
+  /** Requests running at the fault or sent after it: how long they waited (null: no fault). */
   stall: Stall | null;
   /** Broken invariants, one line each. */
   invariants: string[];
@@ -24,7 +24,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 /** The suite's table, as markdown. */
 export function markdownTable(rows: ScenarioFigures[]): string {
   const lines = [
-    "| scenario | requests | completed with exactly their text | clear errors | interrupted, answer not kept | lost | gave up, answer stored | spliced or duplicated | in-flight streams stalled (p50 / max) | invariants |",
+    "| scenario | requests | completed with exactly their text | clear errors | interrupted, answer not kept | lost | gave up, answer stored | spliced or duplicated | longest wait after the fault (p50 / max) | invariants |",
     "| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | --- |",
   ];
   for (const r of rows) {
@@ -41,7 +41,7 @@ export function markdownTable(rows: ScenarioFigures[]): string {
         r.verdicts.unanswered,
         r.verdicts.mixed,
         r.stall
-          ? `${seconds(r.stall.p50Ms)} / ${seconds(r.stall.maxMs)} (${r.stall.inFlight} streams)`
+          ? `${seconds(r.stall.p50Ms)} / ${seconds(r.stall.maxMs)} (${r.stall.requests} requests)`
           : "–",
         r.invariants.length === 0 ? "hold" : r.invariants.join("; "),
         "",

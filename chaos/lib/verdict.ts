@@ -65,29 +65,34 @@ export function verdictOf(
   }
 }
 
-/** How long the streams in flight at a fault waited for their next chunk or end. */
+/** How long requests waited after a fault, at worst each. */
 export interface Stall {
-  /** Requests started before the fault and not ended by then. */
-  inFlight: number;
+  /** Requests running at the fault or started after it. */
+  requests: number;
   p50Ms: number;
   maxMs: number;
 }
 
 /**
- * For each request in flight at `faultAt`: from its last chunk before the fault (or its start)
- * to its first chunk or end after it. A healthy stream's stall is its chunk interval.
+ * For each request not ended before `faultAt`: its longest wait after the fault, between two of
+ * its moments (its start, each chunk, its end), counting only waits that end after the fault: a
+ * stream in flight that stalled, and a request sent during the outage that waited for its first
+ * chunk. A healthy request's longest wait is its time to first chunk or its chunk interval.
  */
 export function stallAt(reports: RequestReport[], faultAt: number): Stall {
   const stalls: number[] = [];
   for (const r of reports) {
-    if (r.startedAt > faultAt || r.endedAt <= faultAt) continue;
-    const before = r.chunkTimes.filter((t) => t <= faultAt).at(-1) ?? r.startedAt;
-    const after = r.chunkTimes.find((t) => t > faultAt) ?? r.endedAt;
-    stalls.push(after - before);
+    if (r.endedAt <= faultAt) continue;
+    const moments = [r.startedAt, ...r.chunkTimes, r.endedAt];
+    let longest = 0;
+    for (let i = 1; i < moments.length; i++) {
+      if (moments[i]! > faultAt) longest = Math.max(longest, moments[i]! - moments[i - 1]!);
+    }
+    stalls.push(longest);
   }
   stalls.sort((a, b) => a - b);
   return {
-    inFlight: stalls.length,
+    requests: stalls.length,
     p50Ms: stalls[Math.floor((stalls.length - 1) / 2)] ?? 0,
     maxMs: stalls.at(-1) ?? 0,
   };

@@ -84,14 +84,14 @@ describe("chaos verdicts", () => {
     expect(verdictOf(report({ outcome: "timeout" }), stored, 3).verdict).toBe("unanswered");
   });
 
-  it("stall: from the last chunk before the fault to the first after it, for streams in flight", () => {
+  it("stall: each request's longest wait that ends after the fault, in flight or sent after it", () => {
     const reports = [
-      report({ startedAt: 0, endedAt: 9_000, chunkTimes: [100, 900, 5_900, 6_000] }),
+      report({ startedAt: 0, endedAt: 9_000, chunkTimes: [100, 900, 5_900, 6_000] }), // 5 s
       report({ startedAt: 500, endedAt: 4_000, chunkTimes: [] }), // no chunk: start to end
       report({ startedAt: 0, endedAt: 800, chunkTimes: [100] }), // ended before the fault
-      report({ startedAt: 2_000, endedAt: 3_000, chunkTimes: [2_100] }), // started after it
+      report({ startedAt: 2_000, endedAt: 9_000, chunkTimes: [8_000, 8_100] }), // sent after: 6 s
     ];
-    expect(stallAt(reports, 1_000)).toEqual({ inFlight: 2, p50Ms: 3_500, maxMs: 5_000 });
+    expect(stallAt(reports, 1_000)).toEqual({ requests: 3, p50Ms: 5_000, maxMs: 6_000 });
   });
 });
 
@@ -148,12 +148,12 @@ describe("chaos invariants and table", () => {
           unanswered: 0,
         },
         errorCodes: { "event stream_interrupted": 9, "503 service_unavailable": 1 },
-        stall: { inFlight: 30, p50Ms: 120, maxMs: 4_600 },
+        stall: { requests: 30, p50Ms: 120, maxMs: 4_600 },
         invariants: [],
       },
     ]);
     expect(table.split("\n")[2]).toBe(
-      "| worker kill | 80 | 70 | 10 (event stream_interrupted ×9, 503 service_unavailable ×1) | 0 | 0 | 0 | 0 | 0.1 s / 4.6 s (30 streams) | hold |",
+      "| worker kill | 80 | 70 | 10 (event stream_interrupted ×9, 503 service_unavailable ×1) | 0 | 0 | 0 | 0 | 0.1 s / 4.6 s (30 requests) | hold |",
     );
   });
 });
