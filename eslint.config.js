@@ -52,7 +52,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["test/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts"],
+    files: ["test/**/*.ts", "bench/**/*.ts", "scripts/**/*.ts", "chaos/**/*.ts"],
     rules: { "no-console": "off" },
   },
 );

@@ -25,7 +25,11 @@ function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
 
 /** `NATS_URL=nats://…` (redacted), or the embedded server's address. */
 function natsName(config: Config, url: string): string {
-  const shown = redactUrl(url, { userIsSecret: true });
+  // A list of seeds is shown as a list, each redacted.
+  const shown = url
+    .split(",")
+    .map((seed) => redactUrl(seed.trim(), { userIsSecret: true }))
+    .join(",");
   return config.embedded.nats ? `embedded nats-server (${shown})` : `NATS_URL=${shown}`;
 }
 

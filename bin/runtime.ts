@@ -125,7 +125,7 @@ export class Runtime {
       const jsm = await nc.jetstreamManager();
       const subjects = subjectSpace(config.namespace, config.dlqSubject);
       for (const ctx of CONTEXTS) {
-        await provisionStreams(jsm, subjects, ctx);
+        await provisionStreams(jsm, subjects, ctx, config.jetstreamReplicas);
         await provisionWorkerConsumer(jsm, subjects, ctx, {
           ackWaitMs: config.worker.ackWaitMs,
           maxDeliver: config.worker.maxDeliver,
@@ -298,7 +298,9 @@ export class Runtime {
         this.config.relay.dispatchGraceMs,
         this.relaxedPools[ctx],
       ),
-      publisher: new JetStreamPublisher(this.js),
+      // Stored deltas and dead letters ride through a short NATS outage (a restart, a leader
+      // election) instead of failing the attempt, which would answer the client again.
+      publisher: new JetStreamPublisher(this.js, 2_000, { retryForMs: 30_000 }),
       live: new NatsLivePublisher(this.nc),
       dispatcher: this.dispatcher(log),
       handlers,

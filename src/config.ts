@@ -5,6 +5,7 @@ import {
   parseEventStreamRules,
   type EventStreamRule,
 } from "./domain-event-rules.js";
+import { parseNatsServers } from "./nats-servers.js";
 
 /**
  * The one module that reads the environment. Everything is validated at once; a bad value fails
@@ -25,7 +26,18 @@ const optionalUrl = (protocols: string[]) =>
 const EnvSchema = z.object({
   PORT: int(8080).pipe(z.number().max(65535)),
   HOST: z.string().min(1).default("127.0.0.1"),
-  NATS_URL: optionalUrl(["nats://", "tls://", "ws://", "wss://"]),
+  // One seed or a comma-separated list (see nats-servers.ts).
+  NATS_URL: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === "" ? undefined : v))
+    .superRefine((v, ctx) => {
+      const parsed = v === undefined ? undefined : parseNatsServers(v);
+      for (const message of parsed?.ok === false ? parsed.problems : []) {
+        ctx.addIssue({ code: "custom", message });
+      }
+    }),
   SEA_DATABASE_URL: optionalUrl(["postgres://", "postgresql://"]),
   VIBESPRO_DATABASE_URL: optionalUrl(["postgres://", "postgresql://"]),
   GATEWAY_JWT_SECRET: z
@@ -51,6 +63,8 @@ const EnvSchema = z.object({
   SHED_EVENT_LOOP_DELAY_MS: int(500, 1),
   SHED_HEAP_RATIO: z.coerce.number().min(0.1).max(1).default(0.92),
   NATS_CREDS_FILE: z.string().min(1).optional(),
+  // A JetStream cluster keeps at most 5 copies of a stream.
+  JETSTREAM_REPLICAS: int(1, 1).pipe(z.number().max(5)),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BATCH_SIZE: int(50, 1),
   PG_POOL_SIZE: int(8, 1),
@@ -156,6 +170,8 @@ export interface Config {
     readonly shedHeapRatio: number;
   };
   readonly natsCredsFile: string | undefined;
+  /** Copies of each stream the context provisions (3 on a JetStream cluster of 3 or more). */
+  readonly jetstreamReplicas: number;
   readonly logLevel: z.infer<typeof EnvSchema>["LOG_LEVEL"];
   /** Connections per context database (a fixed pool, independent of handler concurrency). */
   readonly postgres: { readonly poolSize: number; readonly poolWaitMs: number };
@@ -315,6 +331,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       shedHeapRatio: e.SHED_HEAP_RATIO,
     }),
     natsCredsFile: e.NATS_CREDS_FILE,
+    jetstreamReplicas: e.JETSTREAM_REPLICAS,
     logLevel: e.LOG_LEVEL,
     postgres: Object.freeze({ poolSize: e.PG_POOL_SIZE, poolWaitMs: e.PG_POOL_WAIT_MS }),
     worker: Object.freeze({

@@ -3,6 +3,15 @@ import type { ContextName, SubjectSpace } from "../../contracts/index.js";
 import type { Log } from "../../src/log.js";
 import type { CommandSource, DeliveredCommand } from "../../src/ports.js";
 
+/**
+ * How long one pull request waits on the server. Pull requests are not replicated: when a
+ * cluster's consumer leader dies, the new leader does not know this worker is waiting, and
+ * the client notices only after two missed idle heartbeats (half the expiry each). With the
+ * library's 30 s default, a worker sat idle for 30 to 45 s after a leader change while
+ * commands queued (chaos suite, 3-node cluster); a short expiry re-pulls within seconds.
+ */
+export const PULL_EXPIRES_MS = 4_000;
+
 /** Settings of a context's command source. */
 export interface CommandSourceOptions {
   batchSize: number;
@@ -40,6 +49,7 @@ export class JetStreamCommandSource implements CommandSource {
     );
     const messages = await consumer.consume({
       max_messages: Math.min(this.opts.batchSize, this.opts.maxInflight),
+      expires: PULL_EXPIRES_MS,
     });
     this.messages = messages;
     this.heartbeat = setInterval(() => {

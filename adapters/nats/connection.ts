@@ -1,6 +1,7 @@
 import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnection } from "nats";
 import { readFile } from "node:fs/promises";
 import type { Log } from "../../src/log.js";
+import { parseNatsServers } from "../../src/nats-servers.js";
 
 /** Credentials for NATS: user/password and token ride in the URL; a creds file is separate. */
 export interface NatsAuth {
@@ -8,8 +9,9 @@ export interface NatsAuth {
 }
 
 /**
- * Connects with unbounded reconnects (a relay or worker must survive a NATS restart) and logs
- * connection status changes.
+ * Connects to `url` (one seed or a comma-separated list: the first connection tries each seed
+ * until one answers) with unbounded reconnects (a relay or worker must survive a NATS restart)
+ * and logs connection status changes.
  */
 export async function connectNats(
   url: string,
@@ -17,9 +19,12 @@ export async function connectNats(
   log: Log,
   auth: NatsAuth = {},
 ): Promise<NatsConnection> {
-  const u = new URL(url);
+  const parsed = parseNatsServers(url);
+  // The configuration was validated at boot; a caller passing a bad URL is a programming error.
+  if (!parsed.ok) throw new Error(`bad NATS URL: ${parsed.problems.join("; ")}`);
+  const { servers, user, pass, token } = parsed.value;
   const opts: ConnectionOptions = {
-    servers: `${u.protocol}//${u.host}`,
+    servers,
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
@@ -27,12 +32,11 @@ export async function connectNats(
     // Capturing a stack per request costs more than the request itself on the hot path.
     noAsyncTraces: true,
   };
-  if (u.username && u.password) {
-    opts.user = decodeURIComponent(u.username);
-    opts.pass = decodeURIComponent(u.password);
-  } else if (u.username) {
-    opts.token = decodeURIComponent(u.username);
+  if (user !== undefined) {
+    opts.user = user;
+    opts.pass = pass;
   }
+  if (token !== undefined) opts.token = token;
   if (auth.credsFile) opts.authenticator = credsAuthenticator(await readFile(auth.credsFile));
   const nc = await connect(opts);
   void (async () => {

@@ -1,11 +1,23 @@
 import { headers as natsHeaders, type JetStreamClient, type NatsConnection } from "nats";
 import type { LivePublisher, MessageHeaders, StreamPublisher } from "../../src/ports.js";
 
-/** Publishes to JetStream with `Nats-Msg-Id` (server-side dedupe) and the envelope headers. */
+/**
+ * Failures of a publish that say nothing about the message, only that the server or the stream
+ * could not be reached in time: a restart, a reconnect, a cluster electing a stream leader.
+ */
+const UNREACHABLE = new Set(["TIMEOUT", "503", "DISCONNECT"]);
+
+/**
+ * Publishes to JetStream with `Nats-Msg-Id` (server-side dedupe) and the envelope headers.
+ * With `retryForMs`, a publish that found the server unreachable is sent again (the same
+ * message id, so a copy the server did store is dropped as a duplicate) until that long has
+ * passed: a worker rides through a short NATS outage instead of failing the attempt it runs.
+ */
 export class JetStreamPublisher implements StreamPublisher {
   constructor(
     private readonly js: JetStreamClient,
     private readonly timeoutMs = 5_000,
+    private readonly retry: { retryForMs: number } = { retryForMs: 0 },
   ) {}
 
   async publish(
@@ -19,7 +31,21 @@ export class JetStreamPublisher implements StreamPublisher {
     if (h.causationId) hdrs.set("X-Causation-Id", h.causationId);
     hdrs.set("X-Tenant-Id", h.tenantId);
     if (h.traceparent) hdrs.set("traceparent", h.traceparent);
-    await this.js.publish(subject, data, { msgID: msgId, headers: hdrs, timeout: this.timeoutMs });
+    const giveUpAt = Date.now() + this.retry.retryForMs;
+    for (;;) {
+      try {
+        await this.js.publish(subject, data, {
+          msgID: msgId,
+          headers: hdrs,
+          timeout: this.timeoutMs,
+        });
+        return;
+      } catch (err) {
+        const code = (err as { code?: string }).code ?? "";
+        if (!UNREACHABLE.has(code) || Date.now() >= giveUpAt) throw err;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
   }
 }
 

@@ -12,13 +12,20 @@ import type { ContextName, SubjectSpace } from "../../contracts/index.js";
 
 const HOUR_NS = nanos(3_600_000);
 
-/** The streams a context owns, named and bounded. */
-export function contextStreams(subjects: SubjectSpace, ctx: ContextName): Partial<StreamConfig>[] {
+/**
+ * The streams a context owns, named and bounded, each kept in `replicas` copies (JETSTREAM_REPLICAS:
+ * 3 on a cluster, so losing one server loses nothing and stops nothing).
+ */
+export function contextStreams(
+  subjects: SubjectSpace,
+  ctx: ContextName,
+  replicas = 1,
+): Partial<StreamConfig>[] {
   const common = {
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
     discard: DiscardPolicy.Old,
-    num_replicas: 1,
+    num_replicas: replicas,
     duplicate_window: nanos(120_000),
   };
   return [
@@ -62,8 +69,9 @@ export async function provisionStreams(
   jsm: JetStreamManager,
   subjects: SubjectSpace,
   ctx: ContextName,
+  replicas = 1,
 ): Promise<void> {
-  for (const cfg of contextStreams(subjects, ctx)) {
+  for (const cfg of contextStreams(subjects, ctx, replicas)) {
     const name = cfg.name!;
     try {
       const info = await jsm.streams.info(name);
@@ -72,7 +80,8 @@ export async function provisionStreams(
         JSON.stringify(c.subjects) !== JSON.stringify(cfg.subjects) ||
         c.max_age !== cfg.max_age ||
         Boolean(c.allow_direct) !== Boolean(cfg.allow_direct) ||
-        c.duplicate_window !== cfg.duplicate_window;
+        c.duplicate_window !== cfg.duplicate_window ||
+        c.num_replicas !== cfg.num_replicas;
       if (drift) await jsm.streams.update(name, { ...c, ...cfg });
     } catch (err) {
       if (!isNotFound(err)) throw err;

@@ -38,6 +38,11 @@ export class ChatRun {
   generation = 0;
   /** A cancel command was written for this stream. */
   cancelRequested = false;
+  /**
+   * A reader was told the answer was interrupted and to read it whole from the status: the run
+   * must then reach its end even with no reader left (like a background run).
+   */
+  runsToEnd = false;
   private feedRef: RunFeed | null = null;
   private terminalEvent: Terminal | null = null;
   private failure: Error | null = null;

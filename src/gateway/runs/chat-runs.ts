@@ -478,7 +478,7 @@ export class ChatRuns {
     if (run.readerCount > 0) return;
     this.release(run);
     if (run.finished || run.isClosed) return run.close();
-    if (run.background) return;
+    if (run.background || run.runsToEnd) return;
     const grace = this.deps.cancelGraceMs;
     if (grace <= 0) return void this.abandon(run);
     if (this.graceTimers.has(run)) return;

@@ -118,6 +118,8 @@ export async function streamRun(
         if (d.kind === "reset") {
           if (holdsContent) {
             if (out) res.write(out);
+            // The error tells the client to read the complete answer later: it must exist.
+            run.runsToEnd = true;
             return fail(new StreamInterruptedError(run.streamId));
           }
           continue;
