@@ -30,10 +30,11 @@ export async function followRun(
 ): Promise<EditorActionResult> {
   const reader = runs.attach(run);
   const onCancel = () => {
-    reader.leave();
+    // Cancelled (with the client's reason) before the reader leaves, so leaving adds nothing.
     runs
       .cancel(who.principal, run.streamId, "cancelled by the MCP client", who.log)
       .catch((err: unknown) => who.log.warn({ err, stream_id: run.streamId }, "MCP cancel failed"));
+    reader.leave();
   };
   if (call.signal.aborted) onCancel();
   else call.signal.addEventListener("abort", onCancel, { once: true });

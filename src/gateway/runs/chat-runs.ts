@@ -343,9 +343,10 @@ export class ChatRuns {
   ): Promise<StoredChatCompletion> {
     const local = this.runs.get(keyOf(principal.tenant, streamId));
     if (local && !local.isClosed) {
-      if (!local.finished) {
-        await this.deps.commands.writeCancel(local.identity, reason, log);
+      if (!local.finished && !local.cancelRequested) {
+        // Marked first: a reader leaving meanwhile does not write a cancel of its own.
         local.cancelRequested = true;
+        await this.deps.commands.writeCancel(local.identity, reason, log);
       }
       return storedCompletion(local.identity, local.deliveries, local.cancelRequested);
     }
@@ -461,6 +462,7 @@ export class ChatRuns {
     const timer = setTimeout(() => {
       if (run.finished) return;
       log.warn({ stream_id: run.streamId }, "request deadline passed");
+      run.cancelRequested = true;
       run.fail(new DeadlineExceededError(this.deps.deadlineMs));
       void this.writeCancel(run, "deadline exceeded", log);
     }, this.deps.deadlineMs);
@@ -506,9 +508,12 @@ export class ChatRuns {
       }
     }
     if (run.readerCount > 0 || run.finished) return;
-    log.info({ stream_id: run.streamId }, "client left before the answer ended");
+    // Cancelled already (the client asked, or the deadline passed): nothing more to write.
+    const already = run.cancelRequested;
     run.cancelRequested = true;
     run.close();
+    if (already) return;
+    log.info({ stream_id: run.streamId }, "client left before the answer ended");
     await this.writeCancel(run, "client disconnected", log);
   }
 
