@@ -31,7 +31,7 @@ export async function idleStreams(n: number): Promise<string[]> {
       CAPABILITIES_FILE: catalog,
       UPSTREAM_OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
       PORT: String(port),
-      SSE_KEEPALIVE_MS: "1000",
+
       MAX_INFLIGHT: String(n + 1000),
     };
     const migrate = startCli(["migrate"], env);

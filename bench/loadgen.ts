@@ -41,6 +41,8 @@ interface StreamResult {
 }
 
 const CONTENT = '"content":"';
+/** Refused requests by HTTP status. */
+const refusals = new Map<number | string, number>();
 
 /** Counts content chunks (not the empty role chunk) in complete SSE events of `text`. */
 function countContent(events: string[]): number {
@@ -84,6 +86,7 @@ function sseStream(onOpen?: () => void): Promise<StreamResult> {
       },
       (res) => {
         if (res.statusCode !== 200) {
+          refusals.set(res.statusCode ?? 0, (refusals.get(res.statusCode ?? 0) ?? 0) + 1);
           res.resume();
           return finish(false);
         }
@@ -113,7 +116,11 @@ function sseStream(onOpen?: () => void): Promise<StreamResult> {
         res.on("error", () => finish(false));
       },
     );
-    req.on("error", () => finish(false));
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? "error";
+      refusals.set(code as never, (refusals.get(code as never) ?? 0) + 1);
+      finish(false);
+    });
     req.end(body);
   });
 }
@@ -219,8 +226,13 @@ async function run(): Promise<void> {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    const progress = setInterval(
+      () => process.stderr.write(`loadgen: ${open} of ${opts.clients} streams open\n`),
+      5_000,
+    );
     await Promise.all(opened);
-    process.stdout.write(JSON.stringify({ open }) + "\n");
+    clearInterval(progress);
+    process.stdout.write(JSON.stringify({ open, refusals: Object.fromEntries(refusals) }) + "\n");
     // Held until the orchestrator closes stdin.
     process.stdin.resume();
     await new Promise((r) => process.stdin.once("end", r));

@@ -114,7 +114,11 @@ export async function idleScenario(
   while (!out.includes("open")) await new Promise((r) => setTimeout(r, 200));
   await new Promise((r) => setTimeout(r, 2_000));
   const after = rssMb(pid);
-  const open = (JSON.parse(out.trim()) as { open: number }).open;
+  const report = JSON.parse(out.trim()) as { open: number; refusals: Record<string, number> };
+  const open = report.open;
+  if (Object.keys(report.refusals).length > 0) {
+    process.stderr.write(`idle streams refused: ${JSON.stringify(report.refusals)}\n`);
+  }
   p.child.stdin!.end();
   await new Promise((r) => p.child.once("exit", r));
   // Let the cancels go through before the next scenario.

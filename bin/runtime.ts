@@ -201,7 +201,9 @@ export class Runtime {
       stopping: () => this.stopRequested,
       ...extra,
     });
-    await app.listen({ port: this.config.port, host: this.config.host });
+    // A deep accept queue: a burst of clients connecting while the event loop is busy waits to
+    // be accepted instead of being reset (the kernel caps it at net.core.somaxconn).
+    await app.listen({ port: this.config.port, host: this.config.host, backlog: 4096 });
     this.stoppables.push({
       name: "gateway",
       stop: async (graceMs) => {

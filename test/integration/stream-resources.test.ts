@@ -328,7 +328,21 @@ describe("the cancel grace (STREAM_CANCEL_GRACE_MS)", () => {
   });
 
   it("cancels it once the grace has passed with nobody reading", async () => {
-    const first = await postStream("sea-drip", { dropAfterChunks: 2 });
+    // An answer far longer than the grace (60 words, 120 ms apart): the cancel must stop it.
+    const long = Array.from({ length: 60 }, (_, i) => `v${i}`).join(" ");
+    const first = await readSse(
+      `${system.baseURL}/chat/completions`,
+      {
+        method: "POST",
+        headers: jsonHeaders(),
+        body: JSON.stringify({
+          model: "sea-drip",
+          stream: true,
+          messages: [{ role: "user", content: long }],
+        }),
+      },
+      { dropAfterChunks: 2 },
+    );
     const streamId = first.headers.get("x-stream-id")!;
     const s = await eventually(
       async () => {
@@ -340,7 +354,7 @@ describe("the cancel grace (STREAM_CANCEL_GRACE_MS)", () => {
     );
     expect(s.status).toBe("cancelled");
     const content = (s.choices as { message: { content: string } }[])[0]!.message.content;
-    expect(content.length).toBeLessThan(TEXT.length);
+    expect(content.length).toBeLessThan(long.length);
   });
 });
 

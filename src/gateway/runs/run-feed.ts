@@ -7,9 +7,14 @@ import { AttemptSequencer, type Delivery } from "./attempt-sequencer.js";
 /** How long a known gap may stay open before it is filled from the stream (doubles, to 2 s). */
 const GAP_FILL_DELAY_MS = 250;
 const GAP_FILL_MAX_MS = 2_000;
-/** First check of a quiet stream against the stored events; doubles while it stays quiet. */
-const IDLE_PROBE_MIN_MS = 2_000;
-const IDLE_PROBE_MAX_MS = 30_000;
+/**
+ * First check of a quiet stream against the stored events; doubles while it stays quiet. On a
+ * healthy connection nothing is lost (a reconnect triggers a fill of its own): the check is for
+ * what only reaches the stored stream (a terminal event the relay published after its worker
+ * died), so it can be rare, and must be for thousands of streams waiting on slow models.
+ */
+const IDLE_PROBE_MIN_MS = 5_000;
+const IDLE_PROBE_MAX_MS = 60_000;
 
 /**
  * One stream's results, in order, for one gateway instance: live from a core subscription on
