@@ -6,11 +6,53 @@ const encoder = new TextEncoder();
 const encode = (v: unknown) => encoder.encode(JSON.stringify(v));
 
 /** How long deltas may wait to be stored, at most (a resuming reader may lag this much). */
-export const PERSIST_WINDOW_MS = 100;
+export const PERSIST_WINDOW_MS = 200;
 /** Deltas stored in one message, at most. */
 const PERSIST_MAX_BATCH = 64;
 /** Stored batches awaiting their ack before the handler is made to wait. */
 const MAX_PERSIST_IN_FLIGHT = 8;
+
+/**
+ * Runs the deferred work of every emitter of the process together: all the live messages that
+ * are ready go out in one turn of the event loop (so the NATS client writes them to its socket
+ * in one write, not one per stream), and all pending batches are stored on one shared tick.
+ */
+class EmitterTicks {
+  private readonly live = new Set<DeltaEmitter>();
+  private liveScheduled = false;
+  private readonly unstored = new Set<DeltaEmitter>();
+  private persistTimer: NodeJS.Timeout | null = null;
+
+  sendLiveSoon(e: DeltaEmitter): void {
+    this.live.add(e);
+    if (this.liveScheduled) return;
+    this.liveScheduled = true;
+    setImmediate(() => {
+      this.liveScheduled = false;
+      const ready = [...this.live];
+      this.live.clear();
+      for (const emitter of ready) emitter.sendLiveNow();
+    });
+  }
+
+  persistSoon(e: DeltaEmitter): void {
+    this.unstored.add(e);
+    if (this.persistTimer) return;
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = null;
+      const due = [...this.unstored];
+      this.unstored.clear();
+      for (const emitter of due) emitter.persistNow();
+    }, PERSIST_WINDOW_MS);
+  }
+
+  forget(e: DeltaEmitter): void {
+    this.live.delete(e);
+    this.unstored.delete(e);
+  }
+}
+
+const ticks = new EmitterTicks();
 
 /**
  * Sends a run's deltas to the gateway and stores them, each on its own terms:
@@ -32,11 +74,9 @@ export class DeltaEmitter {
   /** Ready to go live: first seq and deltas. */
   private live: ChatDeltaPayload[] = [];
   private liveFrom = 1;
-  private liveScheduled = false;
   /** Waiting to be stored. */
   private unstored: ChatDeltaPayload[] = [];
   private unstoredFrom = 1;
-  private persistTimer: NodeJS.Timeout | null = null;
   private readonly inFlight: Promise<void>[] = [];
   private readonly subject: string;
   private readonly liveSubject: string;
@@ -76,42 +116,45 @@ export class DeltaEmitter {
 
   /** Sends what is pending live, stores the rest, and waits until everything is stored. */
   async flush(): Promise<void> {
+    ticks.forget(this);
     if (this.origin) {
-      this.sendLive();
-      this.persist();
+      this.sendLiveNow();
+      this.persistNow();
     }
     const pending = this.inFlight.splice(0);
     await Promise.all(pending);
   }
 
-  private sendLive(): void {
-    this.liveScheduled = false;
+  /**
+   * @internal Sends what is ready live now (see {@link EmitterTicks}). A live message carries
+   * only what a reader needs to place it (type, seq, attempt, payload): its full envelope is the
+   * stored copy's. Deltas are a few bytes; the envelope would be most of every message.
+   */
+  sendLiveNow(): void {
     if (this.live.length === 0) return;
-    const env = this.batchEnvelope(this.liveFrom, this.live);
+    const { attempt } = this.origin!;
+    const payload =
+      this.live.length === 1
+        ? `"chat_delta","seq":${this.liveFrom},"attempt":${attempt},"payload":${JSON.stringify(this.live[0])}`
+        : `"chat_deltas","seq":${this.liveFrom},"attempt":${attempt},"payload":{"deltas":${JSON.stringify(this.live)}}`;
     this.live = [];
-    this.deps.live.publishLive(this.liveSubject, encode(env));
+    this.deps.live.publishLive(this.liveSubject, encoder.encode(`{"event_type":${payload}}`));
   }
 
   private add(delta: ChatDeltaPayload): void {
     const seq = this.nextSeq++;
     if (this.live.length === 0) this.liveFrom = seq;
     this.live.push(delta);
-    if (!this.liveScheduled) {
-      this.liveScheduled = true;
-      // Everything emitted in this turn of the event loop leaves together.
-      setImmediate(() => this.sendLive());
-    }
+    // Everything emitted in this turn of the event loop leaves together.
+    ticks.sendLiveSoon(this);
     if (this.unstored.length === 0) this.unstoredFrom = seq;
     this.unstored.push(delta);
-    if (this.unstored.length >= PERSIST_MAX_BATCH) this.persist();
-    else if (!this.persistTimer) {
-      this.persistTimer = setTimeout(() => this.persist(), PERSIST_WINDOW_MS);
-    }
+    if (this.unstored.length >= PERSIST_MAX_BATCH) this.persistNow();
+    else ticks.persistSoon(this);
   }
 
-  private persist(): void {
-    if (this.persistTimer) clearTimeout(this.persistTimer);
-    this.persistTimer = null;
+  /** @internal Stores what is waiting now (see {@link EmitterTicks}). */
+  persistNow(): void {
     if (this.unstored.length === 0) return;
     const origin = this.origin!;
     const env = this.batchEnvelope(this.unstoredFrom, this.unstored);
