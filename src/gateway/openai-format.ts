@@ -11,7 +11,16 @@ import type { RunIdentity } from "./runs/chat-run.js";
 
 /** Builds the OpenAI wire shapes for one run; `id`, `created`, `model` stay fixed. */
 export class OpenAIFormatter {
-  constructor(private readonly run: Pick<RunIdentity, "id" | "created" | "model">) {}
+  /** The text of a chunk around its delta: the same for every chunk of the run. */
+  private readonly chunkHead: string;
+  private static readonly CHUNK_TAIL = ',"logprobs":null,"finish_reason":null}]}';
+
+  constructor(private readonly run: Pick<RunIdentity, "id" | "created" | "model">) {
+    this.chunkHead =
+      `{"id":${JSON.stringify(run.id)},"object":"chat.completion.chunk",` +
+      `"created":${run.created},"model":${JSON.stringify(run.model)},` +
+      `"choices":[{"index":0,"delta":`;
+  }
 
   chunk(delta: ChunkDelta, finishReason: FinishReason | null = null): ChatCompletionChunk {
     return {
@@ -24,11 +33,19 @@ export class OpenAIFormatter {
   }
 
   deltaChunk(p: ChatDeltaPayload): ChatCompletionChunk {
-    const delta: ChunkDelta = {};
-    if (p.content !== undefined) delta.content = p.content;
-    if (p.reasoning_content !== undefined) delta.reasoning_content = p.reasoning_content;
-    if (p.tool_calls !== undefined) delta.tool_calls = p.tool_calls;
-    return this.chunk(delta);
+    return this.chunk(chunkDelta(p));
+  }
+
+  /**
+   * A delta's chunk as JSON text, exactly as `JSON.stringify(deltaChunk(p))` would write it,
+   * without building and serialising the parts that never change (this runs for every chunk).
+   */
+  deltaChunkJson(p: ChatDeltaPayload): string {
+    const delta =
+      p.reasoning_content === undefined && p.tool_calls === undefined && p.content !== undefined
+        ? `{"content":${JSON.stringify(p.content)}}`
+        : JSON.stringify(chunkDelta(p));
+    return this.chunkHead + delta + OpenAIFormatter.CHUNK_TAIL;
   }
 
   /** The usage chunk: `choices: []` and plain integers (Zed's parser requires both). */
@@ -53,6 +70,15 @@ export class OpenAIFormatter {
       usage: plainUsage(p.usage),
     };
   }
+}
+
+/** The fields of a delta a chunk carries, in the order clients see them. */
+function chunkDelta(p: ChatDeltaPayload): ChunkDelta {
+  const delta: ChunkDelta = {};
+  if (p.content !== undefined) delta.content = p.content;
+  if (p.reasoning_content !== undefined) delta.reasoning_content = p.reasoning_content;
+  if (p.tool_calls !== undefined) delta.tool_calls = p.tool_calls;
+  return delta;
 }
 
 function plainUsage(u: Usage): Usage {

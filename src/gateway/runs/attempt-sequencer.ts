@@ -12,6 +12,10 @@ export type Delivery =
 
 type Terminal = Extract<ChatResultEvent, { kind: "completed" | "failed" }>;
 
+/** Two deltas are the same when they serialise the same (both come from one JSON codec). */
+const sameDelta = (a: ChatDeltaPayload, b: ChatDeltaPayload) =>
+  a === b || JSON.stringify(a) === JSON.stringify(b);
+
 /**
  * Puts one stream's result events in order and never mixes two attempts.
  *
@@ -28,8 +32,11 @@ type Terminal = Extract<ChatResultEvent, { kind: "completed" | "failed" }>;
 export class AttemptSequencer {
   /** Undelivered deltas by attempt, then seq. */
   private readonly buffered = new Map<number, Map<number, ChatDeltaPayload>>();
-  /** The delivered deltas of the current attempt, as JSON (to compare with another attempt). */
-  private readonly delivered: string[] = [];
+  /**
+   * The delivered deltas of the current attempt (compared with another attempt's only when the
+   * attempt changes: kept as they are, not serialised per delta).
+   */
+  private readonly delivered: ChatDeltaPayload[] = [];
   private current = 0;
   private newest = 0;
   private terminal: Terminal | null = null;
@@ -76,7 +83,7 @@ export class AttemptSequencer {
     for (const [attempt, byseq] of this.buffered) {
       if (attempt === this.current) continue;
       for (const [seq, d] of byseq) {
-        if (seq <= upTo && JSON.stringify(d) !== this.delivered[seq - 1]) return false;
+        if (seq <= upTo && !sameDelta(d, this.delivered[seq - 1]!)) return false;
       }
     }
     return true;
@@ -102,7 +109,7 @@ export class AttemptSequencer {
     for (let next = own?.get(this.delivered.length + 1); next;) {
       const seq = this.delivered.length + 1;
       own!.delete(seq);
-      this.delivered.push(JSON.stringify(next));
+      this.delivered.push(next);
       out.push({ kind: "delta", seq, payload: next });
       next = own!.get(seq + 1);
     }
@@ -136,7 +143,7 @@ export class AttemptSequencer {
     for (let seq = 1; same && seq <= compare; seq++) {
       const d = theirs.get(seq);
       if (d === undefined) return false;
-      same = JSON.stringify(d) === this.delivered[seq - 1];
+      same = sameDelta(d, this.delivered[seq - 1]!);
     }
     if (same) {
       for (let seq = 1; seq <= compare; seq++) theirs.delete(seq);

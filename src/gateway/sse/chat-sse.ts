@@ -7,16 +7,14 @@ import { streamRun, type SseFormat, type SseOptions } from "./run-sse.js";
 
 export { SSE_HEADERS, writeSse, type SseOptions } from "./run-sse.js";
 
-/** One delta as an SSE event whose `id` is its seq (the resume cursor). */
-const sseEvent = (seq: number, value: unknown) => `id: ${seq}\ndata: ${JSON.stringify(value)}\n\n`;
-
 /** OpenAI chunks: role chunk, one chunk per delta, finish chunk, usage when asked, `[DONE]`. */
 function chatFormat(reader: RunReader): SseFormat {
   const fmt = new OpenAIFormatter(reader.run.identity);
   const includeUsage = reader.run.identity.delivery.include_usage === true;
   return {
     opening: () => sseData(fmt.chunk({ role: "assistant", content: "" })),
-    delta: (d) => sseEvent(d.seq, fmt.deltaChunk(d.payload)),
+    // Each delta's event carries `id: <seq>`, the resume cursor.
+    delta: (d) => `id: ${d.seq}\ndata: ${fmt.deltaChunkJson(d.payload)}\n\n`,
     completed: (d) =>
       sseData(fmt.chunk({}, d.payload.finish_reason)) +
       (includeUsage ? sseData(fmt.usageChunk(d.payload.usage)) : "") +
