@@ -75,13 +75,32 @@ export async function startCapacitySystem(extraEnv: Record<string, string> = {})
     ...extraEnv,
   });
   await waitReady(`http://127.0.0.1:${port}/health/ready`, gateway);
+  const key = await mintKey(world.secret, { tenant: "bench", ttlSecs: 3600 });
+  // Warm up (JIT, connection pools, keep-alive sockets) before anything is measured.
+  const gatewayURL = `http://127.0.0.1:${port}/v1`;
+  await load({
+    baseURL: gatewayURL,
+    key,
+    model: "paced",
+    clients: 200,
+    durationMs: 3_000,
+    expectChunks: 40,
+  });
+  await load({
+    baseURL: gatewayURL,
+    key,
+    model: "burst",
+    clients: 32,
+    durationMs: 2_000,
+    expectChunks: 20,
+  });
   return {
     world,
     upstream,
     gateway,
     directURL: `http://127.0.0.1:${upstreamPort}/v1`,
-    gatewayURL: `http://127.0.0.1:${port}/v1`,
-    key: await mintKey(world.secret, { tenant: "bench", ttlSecs: 3600 }),
+    gatewayURL,
+    key,
     stop: async () => {
       await gateway.stop();
       await upstream.stop();

@@ -19,10 +19,19 @@ export function startScript(script: string, args: string[], env: NodeJS.ProcessE
   );
 }
 
+/**
+ * The Node flags `npm start` and the Dockerfile run the gateway with: a young generation big
+ * enough that a burst of streams' short-lived objects dies young (fewer scavenges, less copying).
+ * `BENCH_NODE_FLAGS` replaces them, to measure without.
+ */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--max-semi-space-size=64")
+  .split(" ")
+  .filter(Boolean);
+
 /** Starts the compiled CLI (`npm run bench` builds first), as `npm start` runs it. */
 export function startCli(args: string[], env: NodeJS.ProcessEnv): Proc {
   return wrap(
-    spawn(process.execPath, ["dist/bin/sea-gateway.js", ...args], {
+    spawn(process.execPath, [...NODE_FLAGS, "dist/bin/sea-gateway.js", ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ["ignore", "ignore", "inherit"],
     }),
