@@ -126,11 +126,11 @@ export async function idleScenario(
   return { perStreamKb: ((after - before) * 1024) / Math.max(1, open), open, rssMb: after };
 }
 
-async function main(): Promise<void> {
-  const durationMs = Number(process.env.BENCH_DURATION_MS ?? 6_000);
+/** Resume latency, WebSocket against SSE, and idle memory, on one system. */
+export async function streamsReport(durationMs: number, resumes: number): Promise<string[]> {
   const sys = await startCapacitySystem({ SSE_KEEPALIVE_MS: "1000" });
   try {
-    const out = [...(await resumeScenario(sys, Number(process.env.BENCH_RESUMES ?? 100))), ""];
+    const out = [...(await resumeScenario(sys, resumes)), ""];
     out.push(...(await wsVsSseScenario(sys, durationMs)), "");
     const sse = await idleScenario(sys, 1000, "sse");
     const ws = await idleScenario(sys, 1000, "ws");
@@ -140,10 +140,16 @@ async function main(): Promise<void> {
       `| SSE | ${sse.open} | ${f(sse.perStreamKb)} | ${f(sse.rssMb, 0)} |`,
       `| WebSocket | ${ws.open} | ${f(ws.perStreamKb)} | ${f(ws.rssMb, 0)} |`,
     );
-    process.stdout.write(out.join("\n") + "\n");
+    return out;
   } finally {
     await sys.stop();
   }
+}
+
+async function main(): Promise<void> {
+  const durationMs = Number(process.env.BENCH_DURATION_MS ?? 6_000);
+  const out = await streamsReport(durationMs, Number(process.env.BENCH_RESUMES ?? 100));
+  process.stdout.write(out.join("\n") + "\n");
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
