@@ -322,6 +322,14 @@ describe("operating `sea-gateway up`", () => {
       "a backlog",
       (s) => valueOf(s, "outbox_unpublished_count", { context: "sea" }) >= 1,
     );
+    // The gateway's own publish of the cancel is buffered by the NATS client while it reconnects
+    // and could still succeed if the bus came back at once; wait until the relay has taken the
+    // row over (its first attempt fails while the bus is down), so the relay is what drains it.
+    await eventually(
+      () => linesOf("corr-outage").relay.some((l) => l.msg === "outbox publish failed; will retry"),
+      10_000,
+      "the relay's first attempt at the cancel",
+    );
 
     await startNats();
     const m = await metricsWhere(
