@@ -1,5 +1,4 @@
 import type { ServerResponse } from "node:http";
-import { once } from "node:events";
 import {
   CapabilityFailedError,
   GatewayStoppingError,
@@ -49,10 +48,24 @@ export interface SseFormat {
 /** Writes respecting backpressure; resolves false if the client has gone. */
 export async function writeSse(res: ServerResponse, text: string): Promise<boolean> {
   if (res.destroyed || res.writableEnded) return false;
-  if (!res.write(text)) {
-    await Promise.race([once(res, "drain"), once(res, "close")]);
-  }
+  if (!res.write(text) && !res.destroyed) await drainedOrClosed(res);
   return !res.destroyed;
+}
+
+/**
+ * Waits for `drain` or `close`, removing both listeners either way: a long stream waits many
+ * times, and listeners left behind by each wait would pile up until the response closed.
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 /**
