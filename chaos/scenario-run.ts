@@ -116,7 +116,7 @@ export async function runScenario(
     UPSTREAM_OPENAI_BASE_URL: suite.upstreamUrl,
     SEA_HANDLER_URL: `${suite.handlerBase}/handle`,
     JETSTREAM_REPLICAS: scenario.cluster ? "3" : "1",
-    LOG_LEVEL: "info",
+    LOG_LEVEL: process.env.CHAOS_LOG_LEVEL ?? "info",
   };
   mkdirSync(logDir, { recursive: true });
   const roles = new Roles(env, logDir);
@@ -197,6 +197,9 @@ export async function runScenario(
     };
   } finally {
     await roles.stopAll();
+    await suite.postgres
+      .dropDatabases([`${ns}_sea`, `${ns}_vibespro`])
+      .catch((err: unknown) => process.stderr.write(`could not drop ${ns}'s databases: ${err}\n`));
     if (scenario.cluster) {
       await nats.stop();
       nats.removeStores();

@@ -114,6 +114,22 @@ export class PrivatePostgres {
     }
   }
 
+  /**
+   * Drops a finished scenario's databases. Crash recovery fsyncs every file of the cluster at
+   * start and at its end-of-recovery checkpoint: databases left from earlier scenarios made a
+   * PostgreSQL crash take 16 s to recover instead of about 3.
+   */
+  async dropDatabases(names: string[]): Promise<void> {
+    const c = new pg.Client({ connectionString: this.url() });
+    c.on("error", () => undefined);
+    await c.connect();
+    try {
+      for (const n of names) await c.query(`DROP DATABASE IF EXISTS "${n}" WITH (FORCE)`);
+    } finally {
+      await c.end();
+    }
+  }
+
   /** SIGKILLs the postmaster and all its backends; resolves once they are gone. */
   async crash(): Promise<void> {
     const pid = this.proc?.pid;
