@@ -8,6 +8,7 @@ import { JetStreamCommandSource } from "../adapters/nats/command-source.js";
 import { connectNats } from "../adapters/nats/connection.js";
 import { JetStreamPublisher, NatsLivePublisher } from "../adapters/nats/publisher.js";
 import { NatsResultFeed } from "../adapters/nats/result-feed.js";
+import { watchReconnects } from "../adapters/nats/reconnects.js";
 import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/streams.js";
 import { NatsCancelBroadcast } from "../adapters/nats/cancel-broadcast.js";
 import { NatsStreamPresence } from "../adapters/nats/stream-presence.js";
@@ -255,7 +256,13 @@ export class Runtime {
   /** Publishes committed outbox rows at once; marks go through the relaxed pools. */
   private dispatcher(log: Log): ImmediateDispatcher {
     const d = new ImmediateDispatcher(
-      new JetStreamPublisher(this.js),
+      // A row written while NATS is down goes out as soon as JetStream is back (the relay's
+      // retries come later); the relay still publishes it if this process dies meanwhile.
+      new JetStreamPublisher(this.js, 5_000, {
+        retryForMs: 10_000,
+        log,
+        onReconnect: (listener) => watchReconnects(this.nc, listener),
+      }),
       new PgOutboxWriter(this.relaxedPools),
       log,
     );
@@ -302,7 +309,11 @@ export class Runtime {
       ),
       // Stored deltas and dead letters ride through a short NATS outage (a restart, a leader
       // election) instead of failing the attempt, which would answer the client again.
-      publisher: new JetStreamPublisher(this.js, 2_000, { retryForMs: 30_000 }),
+      publisher: new JetStreamPublisher(this.js, 2_000, {
+        retryForMs: 30_000,
+        log,
+        onReconnect: (listener) => watchReconnects(this.nc, listener),
+      }),
       live: new NatsLivePublisher(this.nc),
       dispatcher: this.dispatcher(log),
       handlers,
