@@ -19,7 +19,7 @@ import { PrivateNats } from "./lib/private-nats.js";
 import type { PrivatePostgres } from "./lib/private-postgres.js";
 import { Roles } from "./lib/roles.js";
 import type { ScenarioFigures } from "./lib/table.js";
-import { stallAt } from "./lib/verdict.js";
+import { recoveryNote, resumedAfter, stallAt } from "./lib/verdict.js";
 import type { Scenario } from "./scenarios.js";
 
 const CLIENT_TIMEOUT_MS = 60_000;
@@ -156,12 +156,14 @@ export async function runScenario(
         await nc.close();
       }
     };
+    let recoveredAt: number | null = null;
     const tools = {
       roles,
       nats,
       postgres: suite.postgres,
       handlerBase: suite.handlerBase,
       leaderOf,
+      recovered: () => void (recoveredAt = Date.now()),
     };
     const { reports, faultAt, faultNote } = await runLoad(scenario, plan, load.faultAtMs, () =>
       scenario.fault!(tools).catch((err: unknown) => `fault failed: ${String(err)}`),
@@ -183,6 +185,9 @@ export async function runScenario(
     writeFileSync(path.join(logDir, "client-reports.json"), JSON.stringify({ faultAt, reports }));
     const resumes = reports.flatMap((r) => r.exchanges).filter((e) => e.kind !== "post").length;
     if (resumes > 0) notes.push(`${resumes} resumes or retried POSTs after broken connections`);
+    if (faultAt !== null && recoveredAt !== null) {
+      notes.push(recoveryNote(resumedAfter(reports, faultAt, recoveredAt)));
+    }
     notes.push(...examples);
     return {
       figures: {

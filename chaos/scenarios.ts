@@ -11,6 +11,8 @@ export interface FaultTools {
   handlerBase: string;
   /** The server leading the SEA command stream or its workers' consumer (a JetStream cluster). */
   leaderOf(what: "command stream" | "worker consumer"): Promise<string>;
+  /** Marks the moment the failed server is back (accepting clients): recovery is timed from it. */
+  recovered(): void;
 }
 
 /** One chaos scenario: which capability its requests use, and the fault injected mid-load. */
@@ -63,23 +65,25 @@ export const SCENARIOS: Scenario[] = [
   {
     name: "NATS kill -9, restart after 2 s",
     model: sampling,
-    fault: async ({ nats }) => {
+    fault: async ({ nats, recovered }) => {
       const t0 = Date.now();
       await nats.kill("n1");
       await sleep(2_000);
       await nats.restart("n1");
+      recovered();
       return `NATS down ${((Date.now() - t0) / 1000).toFixed(1)} s`;
     },
   },
   {
     name: "PostgreSQL crash and restart (~3 s down)",
     model: sampling,
-    fault: async ({ postgres }) => {
+    fault: async ({ postgres, recovered }) => {
       const t0 = Date.now();
       await postgres.crash();
       // Crash recovery adds about two seconds on this machine.
       await sleep(1_000);
       await postgres.restart();
+      recovered();
       return `PostgreSQL down ${((Date.now() - t0) / 1000).toFixed(1)} s (crash recovery included)`;
     },
   },

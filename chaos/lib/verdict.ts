@@ -97,3 +97,47 @@ export function stallAt(reports: RequestReport[], faultAt: number): Stall {
     maxMs: stalls.at(-1) ?? 0,
   };
 }
+
+/** How soon requests moved again once the failed server was back. */
+export interface Resumption {
+  /** Streams that had received chunks before the fault and were still open at the recovery. */
+  inFlight: number[];
+  /** Requests with no chunk yet at the fault (sent just before it, or during the outage). */
+  waiting: number[];
+}
+
+/**
+ * For each request still open when the server came back: the time from then (or from its start,
+ * if it started later) to its next chunk. Requests that received nothing afterwards (an error)
+ * are left out: the verdict columns count them.
+ */
+export function resumedAfter(
+  reports: RequestReport[],
+  faultAt: number,
+  recoveredAt: number,
+): Resumption {
+  const out: Resumption = { inFlight: [], waiting: [] };
+  for (const r of reports) {
+    if (r.endedAt <= recoveredAt) continue;
+    const from = Math.max(recoveredAt, r.startedAt);
+    const next = r.chunkTimes.find((t) => t > from);
+    if (next === undefined) continue;
+    const hadChunks = r.chunkTimes.some((t) => t < faultAt);
+    (hadChunks ? out.inFlight : out.waiting).push(next - from);
+  }
+  out.inFlight.sort((a, b) => a - b);
+  out.waiting.sort((a, b) => a - b);
+  return out;
+}
+
+/** One line for the scenario's notes. */
+export function recoveryNote(r: Resumption): string {
+  const s = (ms: number[]) =>
+    ms.length === 0
+      ? "none"
+      : `${(ms[Math.floor((ms.length - 1) / 2)]! / 1000).toFixed(1)} s / ${(ms.at(-1)! / 1000).toFixed(1)} s (${ms.length})`;
+  return (
+    `once the server was back, next chunk (p50 / max): streams in flight ${s(r.inFlight)}, ` +
+    `requests not yet answered ${s(r.waiting)}`
+  );
+}

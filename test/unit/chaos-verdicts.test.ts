@@ -11,7 +11,7 @@ import {
 import { checkInvariants, type StoredStream } from "../../chaos/lib/invariants.js";
 import type { RequestReport } from "../../chaos/lib/load-plan.js";
 import { markdownTable } from "../../chaos/lib/table.js";
-import { stallAt, verdictOf } from "../../chaos/lib/verdict.js";
+import { recoveryNote, resumedAfter, stallAt, verdictOf } from "../../chaos/lib/verdict.js";
 
 /** The chaos suite's judgement of what a client saw (chaos/lib): no servers needed. */
 const report = (over: Partial<RequestReport>): RequestReport => ({
@@ -92,6 +92,26 @@ describe("chaos verdicts", () => {
       report({ startedAt: 2_000, endedAt: 9_000, chunkTimes: [8_000, 8_100] }), // sent after: 6 s
     ];
     expect(stallAt(reports, 1_000)).toEqual({ requests: 3, p50Ms: 5_000, maxMs: 6_000 });
+  });
+
+  it("times each open request's next chunk from the server's return (or its later start)", () => {
+    const fault = 1_000;
+    const back = 3_000;
+    const reports = [
+      report({ startedAt: 0, endedAt: 900, chunkTimes: [500] }), // done before the fault
+      report({ startedAt: 0, endedAt: 2_900, chunkTimes: [500, 2_800] }), // done before the return
+      report({ startedAt: 0, endedAt: 4_000, chunkTimes: [500, 3_400, 3_500] }), // in flight: 0.4 s
+      report({ startedAt: 0, endedAt: 5_000, chunkTimes: [500, 3_900] }), // in flight: 0.9 s
+      report({ startedAt: 2_000, endedAt: 5_000, chunkTimes: [3_600] }), // waiting: 0.6 s
+      report({ startedAt: 3_500, endedAt: 5_000, chunkTimes: [3_700] }), // sent after: 0.2 s
+      report({ startedAt: 2_000, endedAt: 5_000, outcome: "error" }), // no chunk: not timed
+    ];
+    const r = resumedAfter(reports, fault, back);
+    expect(r).toEqual({ inFlight: [400, 900], waiting: [200, 600] });
+    expect(recoveryNote(r)).toBe(
+      "once the server was back, next chunk (p50 / max): streams in flight 0.4 s / 0.9 s (2), " +
+        "requests not yet answered 0.2 s / 0.6 s (2)",
+    );
   });
 });
 
