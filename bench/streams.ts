@@ -3,6 +3,7 @@
  * SSE delivery at 32 clients, and the memory an open idle stream costs (SSE and WebSocket), on
  * one `up` process with the same mock upstream as the capacity scenarios.
  */
+import { writeFileSync } from "node:fs";
 import { load, startCapacitySystem } from "./capacity.js";
 import { rssMb, startScript } from "./lib/processes.js";
 import { quantile } from "./lib/world.js";
@@ -128,12 +129,19 @@ export async function idleScenario(
 
 /** Resume latency, WebSocket against SSE, and idle memory, on one system. */
 export async function streamsReport(durationMs: number, resumes: number): Promise<string[]> {
+  // Idle memory on a process of its own that holds nothing else (after a load, the garbage it
+  // collects meanwhile hides what the idle streams take; the idle streams' cancels, in turn,
+  // would load the throughput figures).
+  const idle = await startCapacitySystem({ SSE_KEEPALIVE_MS: "1000" });
+  let sse, ws;
+  try {
+    sse = await idleScenario(idle, 1000, "sse");
+    ws = await idleScenario(idle, 1000, "ws");
+  } finally {
+    await idle.stop();
+  }
   const sys = await startCapacitySystem({ SSE_KEEPALIVE_MS: "1000" });
   try {
-    // Idle memory first, while the process holds nothing else (after a load, the garbage it
-    // collects meanwhile hides what the idle streams take).
-    const sse = await idleScenario(sys, 1000, "sse");
-    const ws = await idleScenario(sys, 1000, "ws");
     const out = [...(await resumeScenario(sys, resumes)), ""];
     out.push(...(await wsVsSseScenario(sys, durationMs)), "");
     out.push(
@@ -151,7 +159,14 @@ export async function streamsReport(durationMs: number, resumes: number): Promis
 async function main(): Promise<void> {
   const durationMs = Number(process.env.BENCH_DURATION_MS ?? 6_000);
   const out = await streamsReport(durationMs, Number(process.env.BENCH_RESUMES ?? 100));
-  process.stdout.write(out.join("\n") + "\n");
+  const text = [
+    `# Streams as resources, ${new Date().toISOString()}, node ${process.version}`,
+    "",
+    ...out,
+  ].join("\n");
+  process.stdout.write(text + "\n");
+  // Alone (npm run bench:streams); npm run bench puts the same tables in bench/last-run.md.
+  writeFileSync("bench/last-streams.md", text + "\n");
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
