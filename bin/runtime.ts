@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import type { NatsConnection, JetStreamClient, JetStreamManager } from "nats";
 import type pg from "pg";
 import type { FastifyInstance } from "fastify";
@@ -77,6 +78,9 @@ export class Runtime {
     readonly relaxedPools: Record<ContextName, pg.Pool>,
   ) {
     this.subjects = subjectSpace(config.namespace, config.dlqSubject);
+    // Every command waiting out a database outage listens to the shutdown signal (to stop
+    // waiting when asked to stop): hundreds at once are expected, not a leak.
+    setMaxListeners(0, this.shutdown.signal);
   }
 
   /** Connects to everything (no schema or stream changes). */
