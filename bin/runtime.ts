@@ -7,7 +7,11 @@ import { JwtVerifier } from "../adapters/auth/jwt-verifier.js";
 import { FileRevocationList } from "../adapters/auth/revocation-file.js";
 import { JetStreamCommandSource } from "../adapters/nats/command-source.js";
 import { connectNats } from "../adapters/nats/connection.js";
-import { JetStreamPublisher, NatsLivePublisher } from "../adapters/nats/publisher.js";
+import {
+  JetStreamPublisher,
+  NatsLivePublisher,
+  RESEND_WINDOW_MS,
+} from "../adapters/nats/publisher.js";
 import { NatsResultFeed } from "../adapters/nats/result-feed.js";
 import { watchReconnects } from "../adapters/nats/reconnects.js";
 import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/streams.js";
@@ -260,13 +264,7 @@ export class Runtime {
   /** Publishes committed outbox rows at once; marks go through the relaxed pools. */
   private dispatcher(log: Log): ImmediateDispatcher {
     const d = new ImmediateDispatcher(
-      // A row written while NATS is down goes out as soon as JetStream is back (the relay's
-      // retries come later); the relay still publishes it if this process dies meanwhile.
-      new JetStreamPublisher(this.js, 5_000, {
-        retryForMs: 10_000,
-        log,
-        onReconnect: (listener) => watchReconnects(this.nc, listener),
-      }),
+      new JetStreamPublisher(this.js),
       new PgOutboxWriter(this.relaxedPools),
       log,
     );
@@ -285,7 +283,13 @@ export class Runtime {
     const relay = new OutboxRelay({
       context: ctx,
       store,
-      publisher: new JetStreamPublisher(this.js, 2_000),
+      // A batch pending when NATS comes back is sent again at once (see ResendClock), so rows
+      // written during an outage go out as soon as JetStream is ready, not a timeout later.
+      publisher: new JetStreamPublisher(this.js, 2_000, {
+        retryForMs: RESEND_WINDOW_MS,
+        log: this.log.child({ component: "relay", context: ctx }),
+        onReconnect: (listener) => watchReconnects(this.nc, listener),
+      }),
       batchSize: this.config.relay.batchSize,
       pollMs: this.config.relay.pollMs,
       log: this.log.child({ component: "relay", context: ctx }),
