@@ -4,8 +4,14 @@ import type { ResultFeed, ResultSubscription } from "../../ports.js";
 import { decodeResultEvents } from "../result-decoder.js";
 import { AttemptSequencer, type Delivery } from "./attempt-sequencer.js";
 
-/** How long a known gap may stay open before it is filled from the stream (doubles, to 2 s). */
+/**
+ * How long a known gap may stay open before it is filled from the stream. The stored copy is
+ * usually there within a few hundred milliseconds (a batch window; a resend once NATS is back
+ * after an outage), so a gap is checked this often for its first second, then less and less
+ * often (doubling, to 2 s) while the stored stream cannot close it.
+ */
 const GAP_FILL_DELAY_MS = 250;
+const GAP_FILL_STEADY_CHECKS = 4;
 const GAP_FILL_MAX_MS = 2_000;
 /**
  * First check of a quiet stream against the stored events; doubles while it stays quiet. On a
@@ -14,6 +20,14 @@ const GAP_FILL_MAX_MS = 2_000;
  * died), so it can be rare, and must be for thousands of streams waiting on slow models.
  */
 const IDLE_PROBE_MIN_MS = 5_000;
+/**
+ * Checks of the stored stream after a reconnect, besides the one at once (at 250, 750 and
+ * 1,750 ms). What workers published live while NATS was away is lost, and their stored copies
+ * arrive only once JetStream has restored its streams and the workers have sent them again:
+ * without these checks a stream whose model finished during the outage would wait for its
+ * terminal event (or the idle probe) to learn it has a gap.
+ */
+const RECONNECT_CHECKS = 3;
 const IDLE_PROBE_MAX_MS = 60_000;
 
 /**
@@ -33,6 +47,8 @@ export class RunFeed {
   private timerIsShort = false;
   private idleProbeMs = IDLE_PROBE_MIN_MS;
   private gapFillMs = GAP_FILL_DELAY_MS;
+  private gapChecks = 0;
+  private reconnectChecks = 0;
   private lastEventAt = Date.now();
   private cursor = 1;
   private filling: Promise<void> | null = null;
@@ -62,7 +78,7 @@ export class RunFeed {
   ): Promise<RunFeed> {
     const f = new RunFeed(feed, context, subjects.stored, log, sink);
     f.subscription = await feed.subscribe(subjects.live, (m) => f.accept(m.data));
-    f.stopReconnects = feed.onReconnect(() => void f.fill());
+    f.stopReconnects = feed.onReconnect(() => f.onReconnect());
     if (replayNow) await f.fill();
     else f.schedule();
     return f;
@@ -114,6 +130,7 @@ export class RunFeed {
       this.lastEventAt = Date.now();
       this.idleProbeMs = IDLE_PROBE_MIN_MS;
       this.gapFillMs = GAP_FILL_DELAY_MS;
+      this.gapChecks = 0;
       this.sink(deliveries);
     }
     if (this.sequencer.done) return this.close();
@@ -122,15 +139,28 @@ export class RunFeed {
     if (this.sequencer.hasGap && !this.timerIsShort) this.schedule();
   }
 
-  /** Arms the one timer: short while a gap is known, else for the rest of the idle period. */
+  private onReconnect(): void {
+    this.reconnectChecks = RECONNECT_CHECKS;
+    void this.fill();
+  }
+
+  /**
+   * Arms the one timer: short while a gap is known or a reconnect is recent, else for the rest
+   * of the idle period.
+   */
   private schedule(): void {
     if (this.closed || this.filling) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timerIsShort = this.sequencer.hasGap;
+    this.timerIsShort = this.sequencer.hasGap || this.reconnectChecks > 0;
     const idleLeft = this.lastEventAt + this.idleProbeMs - Date.now();
+    const reconnectCheckMs = GAP_FILL_DELAY_MS * 2 ** (RECONNECT_CHECKS - this.reconnectChecks);
     this.timer = setTimeout(
       () => this.onTimer(),
-      this.timerIsShort ? this.gapFillMs : Math.max(0, idleLeft),
+      this.sequencer.hasGap
+        ? this.gapFillMs
+        : this.reconnectChecks > 0
+          ? reconnectCheckMs
+          : Math.max(0, idleLeft),
     );
     this.timer.unref();
   }
@@ -141,7 +171,12 @@ export class RunFeed {
     if (this.sequencer.hasGap) {
       // A gap the stored stream cannot close yet (a retry still catching up) is checked less
       // and less often; any progress resets the delay.
-      this.gapFillMs = Math.min(GAP_FILL_MAX_MS, this.gapFillMs * 2);
+      if (++this.gapChecks >= GAP_FILL_STEADY_CHECKS) {
+        this.gapFillMs = Math.min(GAP_FILL_MAX_MS, this.gapFillMs * 2);
+      }
+      void this.fill();
+    } else if (this.reconnectChecks > 0) {
+      this.reconnectChecks--;
       void this.fill();
     } else if (quietFor >= this.idleProbeMs) {
       this.idleProbeMs = Math.min(IDLE_PROBE_MAX_MS, this.idleProbeMs * 2);
