@@ -295,6 +295,7 @@ export class Runtime {
       log: this.log.child({ component: "relay", context: ctx }),
     });
     relay.start();
+    watchReconnects(this.nc, () => relay.busBack());
     this.stoppables.push({
       name: `relay:${ctx}`,
       stop: async () => {

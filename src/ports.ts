@@ -60,6 +60,11 @@ export interface OutboxRelayStore {
   ): Promise<number>;
   /** Resolves on a NOTIFY for new rows, after `timeoutMs`, or when `signal` aborts. */
   waitForRows(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /**
+   * Makes rows that are waiting out a failed publish's backoff due now, and wakes a waiting
+   * relay: the bus is back, and their next attempt need not wait up to 30 s. Returns how many.
+   */
+  retryFailedNow(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -26,6 +26,12 @@ const RECORD_FAILURES = `
     FROM unnest($1::uuid[], $2::text[]) AS f(id, error)
    WHERE o.id = f.id`;
 
+// Only rows that failed: fresh rows inside their dispatch grace stay their writer's.
+const RETRY_FAILED_NOW = `
+  UPDATE outbox_events
+     SET next_attempt_at = now()
+   WHERE published_at IS NULL AND publish_attempts > 0 AND next_attempt_at > now()`;
+
 /** A context's outbox as its relays see it, with a LISTEN connection for wake-ups. */
 export class PgOutboxRelayStore implements OutboxRelayStore {
   private listener: pg.Client | null = null;
@@ -69,6 +75,15 @@ export class PgOutboxRelayStore implements OutboxRelayStore {
       }
       return rows.length;
     });
+  }
+
+  async retryFailedNow(): Promise<number> {
+    const { rowCount } = await this.pool.query(RETRY_FAILED_NOW);
+    if (rowCount) {
+      this.notified = true;
+      this.wake?.();
+    }
+    return rowCount ?? 0;
   }
 
   async waitForRows(timeoutMs: number, signal: AbortSignal): Promise<void> {

@@ -40,6 +40,21 @@ export class OutboxRelay {
     this.loop ??= this.run();
   }
 
+  /**
+   * The bus is back after an outage: rows whose publish failed meanwhile are retried now rather
+   * than after their backoff (up to 30 s), so what clients wrote during the outage goes out as
+   * soon as it can.
+   */
+  busBack(): void {
+    const { store, log, context } = this.deps;
+    store.retryFailedNow().then(
+      (n) => {
+        if (n > 0) log.info({ context, rows: n }, "bus is back; retrying failed rows now");
+      },
+      (err: unknown) => log.warn({ err, context }, "could not make failed rows due now"),
+    );
+  }
+
   /** Stops claiming; resolves once the batch in flight has been recorded. */
   async stop(): Promise<void> {
     this.abort.abort();

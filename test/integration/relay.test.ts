@@ -172,6 +172,37 @@ describe("outbox relay", () => {
     }
   });
 
+  it("once the bus is back, publishes rows waiting out a long backoff at once, and only those", async () => {
+    const store = new PgOutboxRelayStore(pool, url, testLog);
+    const r = relay(store, new JetStreamPublisher(nc.jetstream(), 2_000));
+    try {
+      const failed = commandMessages(subjects, "sea", "relay_backoff", 2);
+      const fresh = commandMessages(subjects, "sea", "relay_grace", 1);
+      await insertOutbox(pool, failed);
+      // A fresh row inside its dispatch grace stays its writer's.
+      await insertOutbox(pool, fresh, 3_600_000);
+      const failedIds = failed.map((m) => m.envelope.event_id);
+      // As a long outage leaves them: several failed attempts, the next one far off.
+      await pool.query(
+        `UPDATE outbox_events SET publish_attempts = 9, publish_error = 'TIMEOUT',
+                next_attempt_at = now() + interval '1 hour' WHERE id = ANY($1)`,
+        [failedIds],
+      );
+      r.start();
+      await new Promise((res) => setTimeout(res, 300));
+      expect(await unpublished(failedIds)).toHaveLength(2);
+
+      r.busBack();
+      await eventually(async () => (await unpublished(failedIds)).length === 0, 10_000, "drained");
+      const subject = subjects.command("sea", "relay_backoff", 1);
+      expect(await storedOn(jsm, subjects.commandStream("sea"), subject)).toBe(2);
+      expect(await unpublished([fresh[0]!.envelope.event_id])).toHaveLength(1);
+    } finally {
+      await r.stop();
+      await store.close();
+    }
+  });
+
   it("leaves dispatched rows to their writer, and publishes them itself when dispatch fails", async () => {
     const writer = new PgOutboxWriter({ sea: pool, vibespro: pool }, 300);
     const store = new PgOutboxRelayStore(pool, url, testLog);
