@@ -7,20 +7,14 @@
  * - an MCP tool call (the SDK's client, one session) against the same action over
  *   `POST /v1/editor/actions/{name}` (JSON), interleaved in the same run: the MCP overhead.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { createParser } from "eventsource-parser";
-import { connect } from "nats";
-import pg from "pg";
 import { mintKey } from "../adapters/auth/jwt-verifier.js";
+import { startCli, waitReady, type Proc } from "./lib/processes.js";
+import { benchWorld, quantile } from "./lib/world.js";
 
-const PG = process.env.BENCH_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
-const NATS = process.env.BENCH_NATS_URL ?? "nats://127.0.0.1:4222";
-const SECRET = randomBytes(32).toString("hex");
 const REQUESTS = Number(process.env.BENCH_EDITOR_REQUESTS ?? 300);
 const WARMUP = 30;
 
@@ -34,11 +28,6 @@ const INPUT = {
   language: "typescript",
   content: CONTENT,
   selection: { start: { line: 100, character: 0 }, end: { line: 110, character: 0 } },
-};
-
-const quantile = (xs: number[], q: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? NaN;
 };
 
 interface StreamedTiming {
@@ -94,47 +83,17 @@ async function mcpAction(client: Client): Promise<number> {
   return performance.now() - start;
 }
 
-async function waitFor(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`${url}: process exited ${child.exitCode}`);
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} never became ready`);
-}
-
 async function main(): Promise<void> {
-  const ns = `benched${randomBytes(3).toString("hex")}`;
-  const db = (ctx: string) => {
-    const u = new URL(PG);
-    u.pathname = `/${ns}_${ctx}`;
-    return u.toString();
-  };
+  const world = benchWorld();
   const port = 19000 + Math.floor(Math.random() * 1000);
-  let gateway: ChildProcess | null = null;
+  let gateway: Proc | null = null;
   let client: Client | null = null;
   try {
     // No CAPABILITIES_FILE: the default catalog, whose built-in actions run on `echo`.
-    gateway = spawn(process.execPath, ["dist/bin/sea-gateway.js", "up"], {
-      env: {
-        PATH: process.env.PATH,
-        NATS_URL: NATS,
-        SEA_DATABASE_URL: db("sea"),
-        VIBESPRO_DATABASE_URL: db("vibespro"),
-        GATEWAY_JWT_SECRET: SECRET,
-        NATS_NAMESPACE: ns,
-        PORT: String(port),
-        LOG_LEVEL: "warn",
-      },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    gateway = startCli(["up"], { ...world.env, PORT: String(port) });
     const base = `http://127.0.0.1:${port}`;
-    await waitFor(`${base}/health/ready`, gateway);
-    const key = await mintKey(SECRET, { tenant: "bench", ttlSecs: 3600 });
+    await waitReady(`${base}/health/ready`, gateway);
+    const key = await mintKey(world.secret, { tenant: "bench", ttlSecs: 3600 });
     client = new Client({ name: "bench", version: "1.0.0" });
     await client.connect(
       new StreamableHTTPClientTransport(new URL(`${base}/mcp`), {
@@ -158,11 +117,8 @@ async function main(): Promise<void> {
     report(streamed, json, mcp);
   } finally {
     await client?.close().catch(() => undefined);
-    if (gateway && gateway.exitCode === null) {
-      gateway.kill("SIGTERM");
-      await once(gateway, "exit");
-    }
-    await cleanup(ns);
+    await gateway?.stop();
+    await world.cleanup();
   }
 }
 
@@ -198,20 +154,6 @@ function report(streamed: StreamedTiming[], json: number[], mcp: number[]): void
   ].join("\n");
   process.stdout.write(md + "\n");
   writeFileSync("bench/last-editor.md", md + "\n");
-}
-
-async function cleanup(ns: string): Promise<void> {
-  const nc = await connect({ servers: NATS });
-  const jsm = await nc.jetstreamManager();
-  for await (const s of jsm.streams.list()) {
-    if (s.config.name.startsWith(`${ns.toUpperCase()}_`)) await jsm.streams.delete(s.config.name);
-  }
-  await nc.close();
-  const admin = new pg.Client({ connectionString: PG });
-  await admin.connect();
-  for (const ctx of ["sea", "vibespro"])
-    await admin.query(`DROP DATABASE IF EXISTS "${ns}_${ctx}" WITH (FORCE)`);
-  await admin.end();
 }
 
 main().catch((err: unknown) => {

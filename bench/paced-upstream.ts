@@ -5,6 +5,7 @@
  * before its first chunk (a model thinking, for idle streams). Usage and `[DONE]` follow.
  */
 import { createServer } from "node:http";
+import { OpenAiChunkStream, serveMock, withBody } from "./lib/mock-server.js";
 
 const port = Number(process.argv[2] ?? 0);
 
@@ -16,51 +17,32 @@ function plan(model: string): { chunks: number; intervalMs: number; firstAfterMs
   return { chunks: 20, intervalMs: 0, firstAfterMs: 0 };
 }
 
-const server = createServer((req, res) => {
-  let body = "";
-  req.on("data", (d: Buffer) => (body += d.toString()));
-  req.on("end", () => {
+const server = createServer((req, res) =>
+  withBody(req, (body) => {
     const request = JSON.parse(body) as { model: string };
     const p = plan(request.model);
-    const head = `{"id":"up","object":"chat.completion.chunk","created":1,"model":${JSON.stringify(request.model)},"choices":[{"index":0,"delta":`;
-    const chunk = (delta: string, finish = "null") =>
-      `data: ${head}${delta},"logprobs":null,"finish_reason":${finish}}]}\n\n`;
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-    res.write(chunk('{"role":"assistant","content":""}'));
+    const stream = new OpenAiChunkStream(res, request.model);
     let i = 0;
     let timer: NodeJS.Timeout | null = null;
     const end = () => {
       if (timer) clearTimeout(timer);
-      if (res.destroyed) return;
-      res.write(chunk("{}", '"stop"'));
-      res.write(
-        `data: {"id":"up","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":${p.chunks},"total_tokens":${p.chunks + 5}}}\n\n`,
-      );
-      res.end("data: [DONE]\n\n");
+      if (!res.destroyed) stream.end(p.chunks);
     };
     const next = () => {
       if (res.destroyed) return;
       if (p.intervalMs === 0) {
         let out = "";
-        for (; i < p.chunks; i++) out += chunk(`{"content":"tok${i} "}`);
+        for (; i < p.chunks; i++) out += stream.content(`tok${i} `);
         res.write(out);
         return end();
       }
-      res.write(chunk(`{"content":"tok${i} "}`));
+      res.write(stream.content(`tok${i} `));
       if (++i >= p.chunks) return end();
       timer = setTimeout(next, p.intervalMs);
     };
     res.on("close", () => timer && clearTimeout(timer));
     if (p.firstAfterMs > 0) timer = setTimeout(next, p.firstAfterMs);
     else next();
-  });
-});
-server.keepAliveTimeout = 60_000;
-server.listen(port, "127.0.0.1", () => {
-  const addr = server.address();
-  process.stdout.write(`listening ${typeof addr === "object" && addr ? addr.port : port}\n`);
-});
-process.on("SIGTERM", () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+  }),
+);
+serveMock(server, port);

@@ -12,6 +12,7 @@
  * Usage: tsx chaos/handler-service.ts [port] [chunks:intervalMs]; prints `listening <port>`.
  */
 import { createServer } from "node:http";
+import { serveMock, withBody } from "../bench/lib/mock-server.js";
 import { chunkText, tagOf } from "./lib/answers.js";
 
 const port = Number(process.argv[2] ?? 0);
@@ -40,9 +41,7 @@ const server = createServer((req, res) => {
     res.writeHead(204);
     return res.end();
   }
-  let body = "";
-  req.on("data", (d: Buffer) => (body += d.toString()));
-  req.on("end", () => {
+  withBody(req, (body) => {
     const cmd = JSON.parse(body) as {
       message_id: string;
       payload: { messages: { content: string }[] };
@@ -94,12 +93,4 @@ const server = createServer((req, res) => {
     next();
   });
 });
-server.keepAliveTimeout = 60_000;
-server.listen(port, "127.0.0.1", () => {
-  const addr = server.address();
-  process.stdout.write(`listening ${typeof addr === "object" && addr ? addr.port : port}\n`);
-});
-process.on("SIGTERM", () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+serveMock(server, port);

@@ -11,6 +11,7 @@
  * Usage: tsx chaos/sampling-upstream.ts [port]; prints `listening <port>`.
  */
 import { createServer } from "node:http";
+import { OpenAiChunkStream, serveMock, withBody } from "../bench/lib/mock-server.js";
 import { chunkText, tagOf } from "./lib/answers.js";
 
 const port = Number(process.argv[2] ?? 0);
@@ -27,46 +28,28 @@ const server = createServer((req, res) => {
     res.writeHead(200, { "content-type": "application/json" });
     return res.end(JSON.stringify(Object.fromEntries(stats)));
   }
-  let body = "";
-  req.on("data", (d: Buffer) => (body += d.toString()));
-  req.on("end", () => {
+  withBody(req, (body) => {
     const request = JSON.parse(body) as { model: string; messages: { content: string }[] };
     const tag = tagOf(String(request.messages.at(-1)?.content ?? "")) ?? "untagged";
     const s = stats.get(tag) ?? { asks: 0, completed: 0 };
     stats.set(tag, s);
     const ask = ++s.asks;
     const p = plan(request.model);
-    const head = `{"id":"up","object":"chat.completion.chunk","created":1,"model":${JSON.stringify(request.model)},"choices":[{"index":0,"delta":`;
-    const chunk = (delta: string, finish = "null") =>
-      `data: ${head}${delta},"logprobs":null,"finish_reason":${finish}}]}\n\n`;
-    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-    res.write(chunk('{"role":"assistant","content":""}'));
+    const stream = new OpenAiChunkStream(res, request.model);
     let k = 0;
     let timer: NodeJS.Timeout | null = null;
     const next = () => {
       if (res.destroyed) return;
-      res.write(chunk(JSON.stringify({ content: chunkText(tag, ask, k) })));
+      res.write(stream.content(chunkText(tag, ask, k)));
       if (++k < p.chunks) {
         timer = setTimeout(next, p.intervalMs);
         return;
       }
-      res.write(chunk("{}", '"stop"'));
-      res.write(
-        `data: {"id":"up","object":"chat.completion.chunk","created":1,"model":"m","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":${p.chunks},"total_tokens":${p.chunks + 5}}}\n\n`,
-      );
-      res.end("data: [DONE]\n\n");
+      stream.end(p.chunks);
       s.completed++;
     };
     res.on("close", () => timer && clearTimeout(timer));
     next();
   });
 });
-server.keepAliveTimeout = 60_000;
-server.listen(port, "127.0.0.1", () => {
-  const addr = server.address();
-  process.stdout.write(`listening ${typeof addr === "object" && addr ? addr.port : port}\n`);
-});
-process.on("SIGTERM", () => {
-  server.closeAllConnections();
-  server.close(() => process.exit(0));
-});
+serveMock(server, port);
