@@ -67,9 +67,6 @@ export async function startNatsServer(opts: {
   const inUse = () => natsPortInUse(opts.port, opts.portVariable);
   await assertNatsPortFree(opts.port, opts.portVariable);
   await mkdir(opts.storeDir, { recursive: true });
-  let ready!: () => void;
-  const readyLine = new Promise<void>((r) => (ready = r));
-  let seen = "";
   const proc = startSupervised({
     command: binary,
     args: [
@@ -78,17 +75,8 @@ export async function startNatsServer(opts: {
     ],
     stopSignal: "SIGTERM",
     env: { ...process.env, ...opts.env },
-    onStderr: (text) => {
-      seen = (seen + text).slice(-200);
-      if (seen.includes(READY)) ready();
-    },
   });
-  const timeout = new Promise<"timeout">((r) => setTimeout(r, START_TIMEOUT_MS, "timeout").unref());
-  const outcome = await Promise.race([
-    readyLine.then(() => "ready" as const),
-    proc.exited,
-    timeout,
-  ]);
+  const outcome = await proc.readyWhen(READY, START_TIMEOUT_MS);
   if (outcome !== "ready") {
     await proc.stop(1_000);
     const stderr = proc.stderrTail();

@@ -172,9 +172,6 @@ export async function startEmbeddedPostgres(opts: {
   if (!existsSync(path.join(databaseDir, "PG_VERSION"))) {
     await initialise(initdb, databaseDir, user, opts.log);
   }
-  let ready!: () => void;
-  const readyLine = new Promise<void>((r) => (ready = r));
-  let seen = "";
   const proc: SupervisedProcess = startSupervised({
     command: postgres,
     args: [
@@ -187,18 +184,9 @@ export async function startEmbeddedPostgres(opts: {
     stopSignal: "SIGINT", // PostgreSQL's fast shutdown
     env: { ...process.env, LC_ALL: "C" },
     ...(user ?? {}),
-    onStderr: (text) => {
-      opts.log.debug({ embedded: "postgres" }, text.trim());
-      seen = (seen + text).slice(-200);
-      if (seen.includes(READY)) ready();
-    },
+    onStderr: (text) => opts.log.debug({ embedded: "postgres" }, text.trim()),
   });
-  const timeout = new Promise<"timeout">((r) => setTimeout(r, START_TIMEOUT_MS, "timeout").unref());
-  const outcome = await Promise.race([
-    readyLine.then(() => "ready" as const),
-    proc.exited,
-    timeout,
-  ]);
+  const outcome = await proc.readyWhen(READY, START_TIMEOUT_MS);
   if (outcome !== "ready") {
     await proc.stop(2_000);
     if (outcome === "timeout") {

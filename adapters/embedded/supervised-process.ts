@@ -35,6 +35,11 @@ export interface SupervisedProcess {
   stderrTail(): string;
   /** Sends the stop signal and waits; after `timeoutMs` the whole group is killed. */
   stop(timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves `"ready"` once the service has written `text` to stderr, its exit code (or signal)
+   * if it exits first, or `"timeout"` after `timeoutMs`.
+   */
+  readyWhen(text: string, timeoutMs: number): Promise<"ready" | "timeout" | number | string>;
 }
 
 /**
@@ -63,10 +68,12 @@ export function startSupervised(opts: {
     },
   );
   let tail = "";
+  const readers = new Set<() => void>();
   child.stderr!.on("data", (d: Buffer) => {
     const text = d.toString();
     tail = (tail + text).slice(-8000);
     opts.onStderr?.(text);
+    for (const r of readers) r();
   });
   // The pipe breaks when the wrapper is gone; nothing to report then.
   child.stdin!.on("error", () => undefined);
@@ -78,6 +85,22 @@ export function startSupervised(opts: {
     child,
     exited,
     stderrTail: () => tail,
+    readyWhen: (text, timeoutMs) => {
+      let timer: NodeJS.Timeout | undefined;
+      let check = () => {};
+      const ready = new Promise<"ready">((resolve) => {
+        check = () => {
+          if (tail.includes(text)) resolve("ready");
+        };
+        readers.add(check);
+        check();
+      });
+      const timeout = new Promise<"timeout">((r) => (timer = setTimeout(r, timeoutMs, "timeout")));
+      return Promise.race([ready, exited, timeout]).finally(() => {
+        readers.delete(check);
+        clearTimeout(timer);
+      });
+    },
     stop: async (timeoutMs = 10_000) => {
       if (!alive()) return;
       child.stdin!.end();

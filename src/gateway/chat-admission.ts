@@ -1,12 +1,10 @@
 import type { FastifyRequest } from "fastify";
-import type { Log } from "../log.js";
-import type { Principal } from "../ports.js";
 import type { Admission, RateState } from "./admission.js";
 import { assertModelAccess } from "./auth.js";
-import type { ChatCommands, ChatInput, ClientOrigin } from "./chat-commands.js";
+import type { ChatCommands, ChatInput } from "./chat-commands.js";
 import { assertPromptWithinLimits } from "./limits.js";
 import type { ChatRun } from "./runs/chat-run.js";
-import type { ChatRuns } from "./runs/chat-runs.js";
+import type { ChatRuns, StartOptions } from "./runs/chat-runs.js";
 
 /**
  * Admits a chat request from any surface (HTTP, WebSocket): validation, model access, prompt
@@ -26,15 +24,7 @@ export class ChatAdmission {
   async start(
     req: FastifyRequest,
     body: unknown,
-    opts: {
-      principal: Principal;
-      correlationId: string;
-      log: Log;
-      origin?: ClientOrigin;
-      idempotencyKey?: string | undefined;
-      streamId?: string | undefined;
-      onStreamId?: (streamId: string) => void;
-    },
+    opts: Omit<StartOptions, "releaseSlot">,
   ): Promise<{ run: ChatRun; input: ChatInput; rate: RateState }> {
     const input = this.deps.commands.parse(body);
     assertModelAccess(opts.principal, input.capability.id);
