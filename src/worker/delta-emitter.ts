@@ -78,6 +78,8 @@ export class DeltaEmitter {
   private unstored: ChatDeltaPayload[] = [];
   private unstoredFrom = 1;
   private readonly inFlight: Promise<void>[] = [];
+  /** The first store that failed, even if it settled before {@link flush} was called. */
+  private storeError: unknown = null;
   private readonly subject: string;
   private readonly liveSubject: string;
 
@@ -123,6 +125,7 @@ export class DeltaEmitter {
     }
     const pending = this.inFlight.splice(0);
     await Promise.all(pending);
+    if (this.storeError !== null) throw this.storeError;
   }
 
   /**
@@ -165,13 +168,15 @@ export class DeltaEmitter {
       causationId: origin.causationId,
       tenantId: origin.tenant,
     });
-    // Observed here so an early failure is not an unhandled rejection; flush() reports it.
-    p.catch(() => undefined);
-    const tracked = p.finally(() => {
-      const i = this.inFlight.indexOf(tracked);
-      if (i >= 0) this.inFlight.splice(i, 1);
-    });
-    tracked.catch(() => undefined);
+    // A failure is kept for flush() to report, however long before it the store settled.
+    const tracked = p
+      .catch((err: unknown) => {
+        this.storeError ??= err;
+      })
+      .finally(() => {
+        const i = this.inFlight.indexOf(tracked);
+        if (i >= 0) this.inFlight.splice(i, 1);
+      });
     this.inFlight.push(tracked);
   }
 

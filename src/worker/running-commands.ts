@@ -15,6 +15,8 @@ const keyOf = (tenant: string, streamId: string) => `${tenant}\n${streamId}`;
  */
 export class RunningCommands {
   private readonly running = new Map<string, AbortController>();
+  /** Every run, a duplicate delivery's too (the map holds the latest per stream). */
+  private readonly all = new Set<AbortController>();
   private readonly stopListening: () => void;
 
   constructor(broadcast: CancelBroadcast, context: ContextName, shutdown: AbortSignal) {
@@ -25,7 +27,7 @@ export class RunningCommands {
     shutdown.addEventListener(
       "abort",
       () => {
-        for (const c of this.running.values()) c.abort(shutdown.reason);
+        for (const c of this.all) c.abort(shutdown.reason);
       },
       { once: true },
     );
@@ -43,16 +45,18 @@ export class RunningCommands {
     const controller = new AbortController();
     if (this.shutdown.aborted) controller.abort(this.shutdown.reason);
     this.running.set(key, controller);
+    this.all.add(controller);
     return {
       controller,
       forget: () => {
+        this.all.delete(controller);
         if (this.running.get(key) === controller) this.running.delete(key);
       },
     };
   }
 
   get size(): number {
-    return this.running.size;
+    return this.all.size;
   }
 
   close(): void {

@@ -101,4 +101,16 @@ describe("DeltaEmitter", () => {
     await e.emit({ content: "x" });
     await expect(e.flush()).rejects.toThrow("jetstream down");
   });
+
+  it("fails flush when a batch stored on the timer failed before flush was called", async () => {
+    const r = recorder();
+    r.deps.publisher.publish = async () => {
+      throw new Error("jetstream down");
+    };
+    const e = new DeltaEmitter(r.deps, base);
+    e.open(1);
+    await e.emit({ content: "x" });
+    await new Promise((res) => setTimeout(res, PERSIST_WINDOW_MS + 50));
+    await expect(e.flush()).rejects.toThrow("jetstream down");
+  });
 });
