@@ -133,7 +133,8 @@ export function observe(
     sourcesOf(runtime, role, workerContexts),
     sampleMs,
     log.child({ component: "metrics" }),
-    () => series.record(),
+    // Only a gateway serves the status page that reads the series.
+    role === "up" || role === "gateway" ? () => series.record() : undefined,
   );
   let listener: FastifyInstance | null = null;
   const readiness = roleReadiness(runtime, role, workerContexts);
@@ -141,14 +142,7 @@ export function observe(
     status: new StatusReport({
       role,
       intervalMs: sampleMs,
-      readiness: [
-        {
-          name: "process",
-          check: async () => {
-            for (const c of await readiness) await c.check();
-          },
-        },
-      ],
+      readiness,
       stopping: () => runtime.stopping,
       series: () => series.list(),
       consumers: () => sampler.consumerStates(),

@@ -9,7 +9,7 @@ import { COMMANDS, parseCommand, USAGE, UsageError, type CommandName } from "./c
 import { signingSecret } from "./data-dir.js";
 import { failureDetail, failureLine } from "./failure-message.js";
 import type { Infrastructure } from "./infrastructure.js";
-import type { Observability } from "./observability.js";
+import type { Observability, Role } from "./observability.js";
 import type { Runtime } from "./runtime.js";
 
 /**
@@ -35,8 +35,6 @@ async function servingModules() {
     ...observability,
   };
 }
-
-type Role = "up" | "gateway" | "relay" | "worker";
 
 function out(line: string): void {
   process.stdout.write(line + "\n");

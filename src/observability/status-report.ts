@@ -1,4 +1,5 @@
 import { CONTEXTS, type ContextName } from "../../contracts/index.js";
+import { checkReadiness } from "../gateway/routes/health.js";
 import type { ReadinessCheck } from "../ports.js";
 import type { ConsumerState } from "./backlog.js";
 import { metrics, type GaugeReading } from "./metrics.js";
@@ -41,8 +42,8 @@ export interface StatusSource {
 export interface StatusReportDeps {
   role: string;
   intervalMs: number;
-  /** This process's readiness checks. */
-  readiness: ReadinessCheck[];
+  /** This process's readiness checks (a relay's or worker's are known once it has connected). */
+  readiness: ReadinessCheck[] | Promise<ReadinessCheck[]>;
   stopping: () => boolean;
   series: () => SeriesPoint[];
   /** The workers' consumers as last sampled from JetStream. */
@@ -91,17 +92,9 @@ export class StatusReport implements StatusSource {
   private async self(): Promise<ProcessHealth> {
     const name = `this process (${this.deps.role})`;
     if (this.deps.stopping()) return { name, ready: false, detail: "shutting down" };
-    const results = await Promise.all(
-      this.deps.readiness.map(async (c) => {
-        try {
-          await c.check();
-          return null;
-        } catch (err) {
-          return `${c.name}: ${(err as Error).message}`;
-        }
-      }),
-    );
-    const problems = results.filter((r): r is string => r !== null);
+    // Bounded like /health/ready: a NATS flush would wait for a reconnect otherwise.
+    const { checks } = await checkReadiness(await this.deps.readiness);
+    const problems = checks.flatMap((c) => (c.ok ? [] : [`${c.name}: ${c.error}`]));
     return {
       name,
       ready: problems.length === 0,
