@@ -1,5 +1,6 @@
 import { headers as natsHeaders, type JetStreamClient, type NatsConnection } from "nats";
 import type { Log } from "../../src/log.js";
+import { sleep } from "../../src/sleep.js";
 import type { LivePublisher, MessageHeaders, StreamPublisher } from "../../src/ports.js";
 
 /**
@@ -124,7 +125,7 @@ export class JetStreamPublisher implements StreamPublisher {
         const code = (err as { code?: string }).code ?? "";
         if (!UNREACHABLE.has(code) || Date.now() >= giveUpAt) throw err;
         this.retry.log?.debug({ subject, msg_id: msgId, code }, "publish unreachable; retrying");
-        await new Promise((r) => setTimeout(r, 250));
+        await sleep(RESEND_EVERY_MS);
       }
     }
   }

@@ -1,4 +1,5 @@
-import { Events, type JetStreamManager, type NatsConnection, type StoredMsg } from "nats";
+import { type JetStreamManager, type NatsConnection, type StoredMsg } from "nats";
+import { watchReconnects } from "./reconnects.js";
 import type { ContextName, SubjectSpace } from "../../contracts/index.js";
 import type { RawResult, ResultFeed, ResultSubscription, StoredResults } from "../../src/ports.js";
 
@@ -15,20 +16,11 @@ interface DirectGet {
  * a cursor so a later read starts where the last one ended.
  */
 export class NatsResultFeed implements ResultFeed {
-  private readonly reconnectListeners = new Set<() => void>();
-
   constructor(
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly subjects: SubjectSpace,
-  ) {
-    void (async () => {
-      for await (const s of nc.status()) {
-        if (s.type !== Events.Reconnect) continue;
-        for (const listener of [...this.reconnectListeners]) listener();
-      }
-    })();
-  }
+  ) {}
 
   async subscribe(subject: string, onMessage: (m: RawResult) => void): Promise<ResultSubscription> {
     const sub = this.nc.subscribe(subject, {
@@ -61,7 +53,6 @@ export class NatsResultFeed implements ResultFeed {
   }
 
   onReconnect(listener: () => void): () => void {
-    this.reconnectListeners.add(listener);
-    return () => this.reconnectListeners.delete(listener);
+    return watchReconnects(this.nc, listener);
   }
 }
