@@ -14,7 +14,7 @@ import { metrics } from "../observability/metrics.js";
 import { traced, tracer } from "../observability/tracing.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
 import type { OutboxMessage, OutboxWriter } from "../ports.js";
-import { backoffMs, sleep } from "../sleep.js";
+import { withDbRetry } from "../db-retry.js";
 import { buildCancelCommand, buildChatCommand } from "./chat-command.js";
 import type { RunIdentity } from "./runs/chat-run.js";
 
@@ -128,21 +128,21 @@ export class ChatCommands {
       causationId: run.commandId,
       reason,
     });
-    const giveUpAt = Date.now() + CANCEL_RETRY_FOR_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        if (await this.writeCommand(run.capability, command)) metrics.streamCancelled(reason);
-        log.info({ stream_id: run.streamId, reason }, "cancel command written");
-        return;
-      } catch (err) {
-        if (Date.now() >= giveUpAt) {
-          log.error({ err, stream_id: run.streamId }, "could not write the cancel command");
-          throw err;
-        }
-        log.warn({ err, stream_id: run.streamId, attempt }, "cancel not written yet; retrying");
-        await sleep(backoffMs(attempt, 100, 5_000));
-      }
+    const clog = log.child({ stream_id: run.streamId });
+    let written: boolean;
+    try {
+      written = await withDbRetry(
+        "writing a cancel command",
+        () => this.writeCommand(run.capability, command),
+        { forMs: CANCEL_RETRY_FOR_MS, capMs: 5_000 },
+        clog,
+      );
+    } catch (err) {
+      clog.error({ err }, "could not write the cancel command");
+      throw err;
     }
+    if (written) metrics.streamCancelled(reason);
+    clog.info({ reason }, "cancel command written");
   }
 
   /**

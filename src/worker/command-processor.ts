@@ -25,7 +25,7 @@ import {
   type DecodedCommand,
   type ResultBase,
 } from "./command-decoder.js";
-import { withDbRetry, type DbRetryPolicy } from "./db-retry.js";
+import { withDbRetry, type DbRetryPolicy } from "../db-retry.js";
 import { decide, type Outcome } from "./decision.js";
 import { runAction } from "./action-runner.js";
 import { DeltaEmitter } from "./delta-emitter.js";

@@ -15,7 +15,7 @@ import type {
   OutboxMessage,
   StreamPublisher,
 } from "../ports.js";
-import { withDbRetry, type DbRetryPolicy } from "./db-retry.js";
+import { withDbRetry, type DbRetryPolicy } from "../db-retry.js";
 import type { Decision } from "./decision.js";
 import { resultEnvelope, type ResultOrigin } from "./result-events.js";
 

@@ -16,7 +16,7 @@ import {
 } from "../../errors.js";
 import { ID_NAMESPACES, sha256, stableJson, uuidV5 } from "../../ids.js";
 import type { Log } from "../../log.js";
-import { backoffMs, sleep } from "../../sleep.js";
+import { withDbRetry } from "../../db-retry.js";
 import type {
   Principal,
   ResultFeed,
@@ -251,17 +251,8 @@ export class ChatRuns {
     context: ContextName,
     log: Log,
   ): Promise<T> {
-    const giveUpAt = Date.now() + Math.min(this.deps.writeWaitMs ?? 0, this.deps.deadlineMs);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await write();
-      } catch (err) {
-        if (Date.now() >= giveUpAt) throw err;
-        const delay = backoffMs(attempt, 100, 1_000);
-        log.warn({ err, context, attempt }, "context database unavailable; the request waits");
-        await sleep(delay);
-      }
-    }
+    const forMs = Math.min(this.deps.writeWaitMs ?? 0, this.deps.deadlineMs);
+    return withDbRetry(`writing a ${context} command`, write, { forMs, capMs: 1_000 }, log);
   }
 
   /**

@@ -1,12 +1,14 @@
-import type { Log } from "../log.js";
-import { backoffMs, sleep } from "../sleep.js";
+import type { Log } from "./log.js";
+import { backoffMs, sleep } from "./sleep.js";
 
-/** How long database work is retried before the worker gives a message back. */
+/** How long database work is retried before its caller gives up (a worker: gives the message back). */
 export interface DbRetryPolicy {
-  /** Give up after this long (the message is then redelivered). */
+  /** Give up after this long. */
   forMs: number;
   /** Stop retrying at once (shutdown). */
-  signal: AbortSignal;
+  signal?: AbortSignal;
+  /** The longest pause between attempts (default 2 s). */
+  capMs?: number;
 }
 
 /**
@@ -25,8 +27,8 @@ export async function withDbRetry<T>(
     try {
       return await fn();
     } catch (err) {
-      if (Date.now() >= giveUpAt || policy.signal.aborted) throw err;
-      const delay = backoffMs(attempt, 100, 2_000);
+      if (Date.now() >= giveUpAt || policy.signal?.aborted) throw err;
+      const delay = backoffMs(attempt, 100, policy.capMs ?? 2_000);
       log.warn(
         { err, attempt, retry_in_ms: delay },
         `database unavailable while ${what}; retrying`,
