@@ -127,9 +127,10 @@ declare module "fastify" {
 export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   const keepAliveMs = deps.keepAliveMs ?? 15_000;
+  const bodyLimit = deps.bodyLimit ?? 512 * 1024;
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
-    bodyLimit: deps.bodyLimit ?? 512 * 1024,
+    bodyLimit,
     // A client-supplied request id becomes the correlation id when it is a safe token; else
     // the trace id of a W3C traceparent, so logs and traces of one request share an id.
     genReqId: (req) => {
@@ -183,7 +184,6 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     runs.closeAll();
   });
 
-  const bodyLimit = deps.bodyLimit ?? 512 * 1024;
   app.setErrorHandler((err, req, reply) => {
     const { status, headers, body } = toOpenAIError(err, { bodyLimit });
     countRejection(err, status);
@@ -240,7 +240,7 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     const admission = new Admission({
       streams: streamSlots,
       defaultMaxStreams: limits.defaultMaxStreams,
-      takeRate: (req) => takeRate(req),
+      takeRate,
     });
     const chat = new ChatAdmission({ commands, runs, admission, limits });
     v1.addHook("onRequest", async (req) => {
@@ -266,7 +266,7 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
       events,
       revocations: deps.revocations,
       limits: { ...DEFAULT_WEBSOCKET, ...deps.websocket },
-      maxFrameBytes: deps.bodyLimit ?? 512 * 1024,
+      maxFrameBytes: bodyLimit,
     });
   });
 

@@ -53,8 +53,6 @@ export function containsNul(value: unknown): boolean {
   return false;
 }
 
-/** The dotted path of the first problem (the OpenAI error's `param`). */
-
 /**
  * The commands a chat becomes: validation of a request, the `chat_completion` command and the
  * `chat_cancel` command, each written through the owning context's outbox and published at

@@ -91,10 +91,8 @@ export class EditorActions {
   parseInput(action: ActionCapability, raw: unknown): EditorActionInput {
     const parsed = this.schema(action).zod.safeParse(raw);
     if (!parsed.success) {
-      throw new BadRequestError(
-        `Invalid input for '${action.id}': ${plainZodMessage(parsed.error).message}.`,
-        plainZodMessage(parsed.error).param,
-      );
+      const { message, param } = plainZodMessage(parsed.error);
+      throw new BadRequestError(`Invalid input for '${action.id}': ${message}.`, param);
     }
     const input: EditorActionInput = parsed.data;
     if (containsNul(input)) {

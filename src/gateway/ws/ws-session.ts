@@ -1,5 +1,6 @@
 import type { FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
+import { plainZodMessage } from "../../validation-message.js";
 import {
   WsClientMessageSchema,
   type WsClientMessage,
@@ -69,13 +70,8 @@ export class WsSession {
       }
       const parsed = WsClientMessageSchema.safeParse(json);
       if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        const where = issue?.path.length ? `${issue.path.join(".")}: ` : "";
-        throw new BadRequestError(
-          `Invalid message: ${where}${issue?.message ?? "unknown"}.`,
-          null,
-          "invalid_message",
-        );
+        const { message } = plainZodMessage(parsed.error);
+        throw new BadRequestError(`Invalid message: ${message}.`, null, "invalid_message");
       }
       msg = parsed.data;
       if (this.principal.keyId && this.deps.revocations?.isRevoked(this.principal.keyId)) {
@@ -167,12 +163,11 @@ export class WsSession {
           if (d.kind === "reset") {
             this.send({ type: "reset", stream_id: streamId });
           } else if (d.kind === "delta") {
-            this.send({
-              type: "chunk",
-              stream_id: streamId,
-              seq: d.seq,
-              chunk: fmt.deltaChunk(d.payload),
-            });
+            // The same bytes as send({type: "chunk", …}), with the chunk written around its
+            // fixed head and tail (see deltaChunkJson): this runs for every delta.
+            this.out.send(
+              `{"type":"chunk","stream_id":${JSON.stringify(streamId)},"seq":${d.seq},"chunk":${fmt.deltaChunkJson(d.payload)}}`,
+            );
           } else if (d.kind === "completed") {
             const chunk = fmt.chunk({}, d.payload.finish_reason);
             this.send({ type: "chunk", stream_id: streamId, seq: d.seq, chunk });
