@@ -1,4 +1,5 @@
 import type { EditorActionResult } from "../../../contracts/index.js";
+import { firstChunkTimer } from "../runs/first-chunk.js";
 import { CapabilityFailedError, GatewayStoppingError } from "../../errors.js";
 import type { Log } from "../../log.js";
 import { metrics } from "../../observability/metrics.js";
@@ -14,7 +15,7 @@ export interface ToolCall {
   /** Sends a progress notification when the client asked for them (a `progressToken`). */
   progress(progress: number, message: string): Promise<void>;
   /** When the tool call arrived (`performance.now()`), for its time to first chunk. */
-  startedAt?: number;
+  startedAt: number;
 }
 
 /**
@@ -41,13 +42,10 @@ export async function followRun(
   const result = new ActionResultBuilder();
   let deltas = 0;
   const streamClosed = metrics.streamOpened("mcp");
-  let waitingFirst = call.startedAt !== undefined;
+  const firstChunk = firstChunkTimer("mcp", call.startedAt);
   try {
     for (let batch = await reader.next(); batch; batch = await reader.next()) {
-      if (waitingFirst && batch.some((d) => d.kind !== "reset")) {
-        waitingFirst = false;
-        metrics.firstChunk("mcp", performance.now() - call.startedAt!);
-      }
+      firstChunk(batch);
       let text = "";
       for (const d of batch) {
         if (d.kind === "reset") {

@@ -116,6 +116,7 @@ export async function streamRun(
     }, delay);
   };
   armKeepAlive(opts.keepAliveMs);
+  let onFirstChunk = opts.onFirstChunk;
   try {
     for (;;) {
       const batch = await reader.next();
@@ -123,9 +124,9 @@ export async function streamRun(
       const first = batch[0];
       if (!started && first?.kind === "failed") throw CapabilityFailedError.from(first.payload);
       let out = open();
-      if (opts.onFirstChunk && batch.some((d) => d.kind !== "reset")) {
-        opts.onFirstChunk();
-        opts.onFirstChunk = undefined;
+      if (onFirstChunk && batch.some((d) => d.kind !== "reset")) {
+        onFirstChunk();
+        onFirstChunk = undefined;
       }
       for (const d of batch) {
         if (d.kind === "reset") {

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from "fastify";
 import type { WebSocket } from "ws";
 import { plainZodMessage } from "../../validation-message.js";
+import { firstChunkTimer } from "../runs/first-chunk.js";
 import {
   WsClientMessageSchema,
   type WsClientMessage,
@@ -150,15 +151,12 @@ export class WsSession {
     this.readers.set(streamId, reader);
     if (this.closed) return reader.leave();
     const streamClosed = metrics.streamOpened("websocket");
-    let waitingFirst = startedAt !== undefined;
+    const firstChunk = firstChunkTimer("websocket", startedAt);
     const fmt = new OpenAIFormatter(run.identity);
     const includeUsage = run.identity.delivery.include_usage === true;
     try {
       for (let batch = await reader.next(); batch; batch = await reader.next()) {
-        if (waitingFirst && batch.some((d) => d.kind !== "reset")) {
-          waitingFirst = false;
-          metrics.firstChunk("websocket", performance.now() - startedAt!);
-        }
+        firstChunk(batch);
         for (const d of batch) {
           if (d.kind === "reset") {
             this.send({ type: "reset", stream_id: streamId });
