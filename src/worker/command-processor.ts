@@ -194,7 +194,8 @@ export class CommandProcessor {
       const reason = `no handler named '${handlerName}'`;
       return this.settle(cmd, decoded, { kind: "poison", reason }, log, trace.traceparent);
     }
-    const clog = log.child({ correlation_id: origin.correlationId, stream_id: origin.streamId });
+    // The process() logger names the command's correlation id already.
+    const clog = log.child({ stream_id: origin.streamId });
     const emitter = new DeltaEmitter(this.deps, origin);
     // Registered before the cancellation check: a cancel either is recorded by then or its
     // broadcast finds this run (the cancelling worker records, then broadcasts).
@@ -335,11 +336,7 @@ export class CommandProcessor {
         log,
       );
       if (closed) {
-        this.deps.dispatcher?.dispatch(this.deps.context, [event]);
-        this.deps.live.publishLive(
-          this.deps.subjects.liveResult(this.deps.context, tenant, streamId),
-          new TextEncoder().encode(JSON.stringify(event.envelope)),
-        );
+        this.settlement.sendTerminal(event);
         log.info({ stream_id: streamId }, "queued command closed before it started");
       }
     }

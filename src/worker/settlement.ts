@@ -100,17 +100,21 @@ export class Settlement {
       this.retry,
       log,
     );
-    if (closed && outbox.length > 0) {
-      // Stored through the outbox; sent live at once too, so the reader does not wait for
-      // the publish and its ack.
-      this.deps.dispatcher?.dispatch(this.deps.context, outbox);
-      const origin = t.origin!;
-      this.deps.live.publishLive(
-        this.deps.subjects.liveResult(this.deps.context, origin.tenant, origin.streamId),
-        encoder.encode(JSON.stringify(outbox[0]!.envelope)),
-      );
-    }
+    if (closed && outbox.length > 0) this.sendTerminal(outbox[0]!);
     return t.cmd.ack();
+  }
+
+  /**
+   * Sends a committed terminal event on: published from the outbox at once, and live too, so
+   * the reader does not wait for the publish and its ack.
+   */
+  sendTerminal(event: OutboxMessage): void {
+    this.deps.dispatcher?.dispatch(this.deps.context, [event]);
+    const { tenant_id, stream_id } = event.envelope;
+    this.deps.live.publishLive(
+      this.deps.subjects.liveResult(this.deps.context, tenant_id, stream_id!),
+      encoder.encode(JSON.stringify(event.envelope)),
+    );
   }
 
   /** The original goes to the dead-letter subject (deduplicated by its inbox key). */
