@@ -285,6 +285,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const problems = parsed.success
     ? []
     : parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+  let healthUrls: { name: string; url: string }[] = [];
+  let eventStreams: EventStreamRule[] = [];
   if (parsed.success) {
     const e = parsed.data;
     if (e.GATEWAY_JWKS_URL && e.GATEWAY_JWT_SECRET) {
@@ -294,9 +296,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       problems.push("GATEWAY_JWKS_URL: also set GATEWAY_JWT_ISSUER and GATEWAY_JWT_AUDIENCE");
     }
     const urls = parseHealthUrls(e.STATUS_HEALTH_URLS ?? "");
-    if (!urls.ok) problems.push(`STATUS_HEALTH_URLS: ${urls.problem}`);
+    if (urls.ok) healthUrls = urls.urls;
+    else problems.push(`STATUS_HEALTH_URLS: ${urls.problem}`);
     const rules = parseEventStreamRules(e.DOMAIN_EVENT_STREAMS);
-    if (!rules.ok) problems.push(...rules.problems.map((p) => `DOMAIN_EVENT_STREAMS: ${p}`));
+    if (rules.ok) eventStreams = rules.rules;
+    else problems.push(...rules.problems.map((p) => `DOMAIN_EVENT_STREAMS: ${p}`));
     if ((e.SEA_DATABASE_URL === undefined) !== (e.VIBESPRO_DATABASE_URL === undefined)) {
       problems.push(
         "SEA_DATABASE_URL and VIBESPRO_DATABASE_URL: set both, or neither to use the embedded Postgres",
@@ -345,9 +349,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     keepAliveMs: e.SSE_KEEPALIVE_MS,
     streamCancelGraceMs: e.STREAM_CANCEL_GRACE_MS,
     outageWaitMs: e.OUTAGE_WAIT_MS,
-    domainEventStreams: Object.freeze(
-      (parseEventStreamRules(e.DOMAIN_EVENT_STREAMS) as { rules: EventStreamRule[] }).rules,
-    ),
+    domainEventStreams: Object.freeze(eventStreams),
     websocket: Object.freeze({
       maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
       slowReaderMs: e.WS_SLOW_READER_MS,
@@ -380,10 +382,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       metricsEnabled: e.METRICS_ENABLED,
       metricsPort: e.METRICS_PORT,
       sampleMs: e.METRICS_SAMPLE_MS,
-      healthUrls: Object.freeze(
-        (parseHealthUrls(e.STATUS_HEALTH_URLS ?? "") as { urls: { name: string; url: string }[] })
-          .urls,
-      ),
+      healthUrls: Object.freeze(healthUrls),
       otlpEndpoint: e.OTEL_EXPORTER_OTLP_ENDPOINT,
     }),
     rolePasswords: Object.freeze({
