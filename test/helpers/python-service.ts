@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { once } from "node:events";
+import { stopChild, waitReady } from "./cli.js";
 import { freePort } from "./outbox.js";
 
 /** Debian's packages for the example handler service; CI (.ci/run) installs them. */
@@ -29,7 +29,6 @@ export function findPython(modules: string[]): string {
 /** A uvicorn server running an ASGI app from a directory, on a free port of 127.0.0.1. */
 export class UvicornService {
   private child: ChildProcess | null = null;
-  private stderr = "";
   url = "";
 
   constructor(
@@ -48,31 +47,13 @@ export class UvicornService {
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
-    this.child.stderr!.on("data", (d: Buffer) => (this.stderr += d.toString()));
     this.url = `http://127.0.0.1:${port}`;
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      if (this.child.exitCode !== null) {
-        throw new Error(`uvicorn exited (${this.child.exitCode}): ${this.stderr}`);
-      }
-      // FastAPI serves its OpenAPI document once the app is up.
-      const up = await fetch(`${this.url}/openapi.json`).then(
-        (r) => r.ok,
-        () => false,
-      );
-      if (up) return this;
-      if (Date.now() > deadline) throw new Error(`uvicorn did not start: ${this.stderr}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    // FastAPI serves its OpenAPI document once the app is up.
+    await waitReady(`${this.url}/openapi.json`, this.child, 20_000);
+    return this;
   }
 
   async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, "exit");
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-    await exited;
-    clearTimeout(timer);
+    if (this.child) await stopChild(this.child);
   }
 }
