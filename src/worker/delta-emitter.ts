@@ -1,4 +1,4 @@
-import { RESULT_EVENT_TYPES, type ChatDeltaPayload, type Envelope } from "../../contracts/index.js";
+import type { ChatDeltaPayload, Envelope } from "../../contracts/index.js";
 import type { CommandProcessorDeps } from "./command-processor.js";
 import { resultEnvelope, type ResultOrigin } from "./result-events.js";
 
@@ -184,7 +184,6 @@ export class DeltaEmitter {
   private batchEnvelope(from: number, deltas: ChatDeltaPayload[]): Envelope {
     const origin = this.origin!;
     if (deltas.length === 1) return resultEnvelope(origin, "delta", from, deltas[0]!);
-    const env = resultEnvelope(origin, "delta", from, deltas[0]!) as Envelope;
-    return { ...env, event_type: RESULT_EVENT_TYPES.deltas, payload: { deltas: [...deltas] } };
+    return resultEnvelope(origin, "deltas", from, { deltas: [...deltas] });
   }
 }

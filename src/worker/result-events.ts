@@ -4,6 +4,7 @@ import {
   RESULT_EVENT_TYPES,
   type ChatCompletedPayload,
   type ChatDeltaPayload,
+  type ChatDeltasPayload,
   type ChatFailedPayload,
   type Envelope,
 } from "../../contracts/index.js";
@@ -21,9 +22,11 @@ export interface ResultOrigin {
 type ResultKind = keyof typeof RESULT_EVENT_TYPES;
 type PayloadOf<K extends ResultKind> = K extends "delta"
   ? ChatDeltaPayload
-  : K extends "completed"
-    ? ChatCompletedPayload
-    : ChatFailedPayload;
+  : K extends "deltas"
+    ? ChatDeltasPayload
+    : K extends "completed"
+      ? ChatCompletedPayload
+      : ChatFailedPayload;
 
 /** Builds a result event envelope. */
 export function resultEnvelope<K extends ResultKind>(
