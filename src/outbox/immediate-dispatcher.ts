@@ -1,9 +1,8 @@
 import type { ContextName } from "../../contracts/index.js";
 import type { Log } from "../log.js";
-import { traced } from "../observability/tracing.js";
+import { publishEnvelope } from "./publish-envelope.js";
 import type { OutboxMessage, OutboxPublishedMarker, StreamPublisher } from "../ports.js";
 
-const encoder = new TextEncoder();
 const MARK_DELAY_MS = 100;
 
 /**
@@ -31,19 +30,7 @@ export class ImmediateDispatcher {
   dispatch(context: ContextName, messages: OutboxMessage[]): void {
     for (const m of messages) {
       const env = m.envelope;
-      const publish = (traceparent: string | undefined) =>
-        this.publisher.publish(m.subject, encoder.encode(JSON.stringify(env)), env.event_id, {
-          correlationId: env.correlation_id,
-          causationId: env.causation_id,
-          tenantId: env.tenant_id,
-          traceparent,
-        });
-      const attributes = { "messaging.destination.name": m.subject, "sea.outbox_id": env.event_id };
-      traced(
-        `publish ${env.event_type}`,
-        { parent: m.traceId, kind: "producer", attributes },
-        publish,
-      ).then(
+      publishEnvelope(this.publisher, m.subject, env, env.event_id, m.traceId).then(
         () => this.markLater(context, env.event_id),
         (err: unknown) =>
           this.log.warn(

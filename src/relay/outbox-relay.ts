@@ -1,7 +1,7 @@
+import { publishEnvelope } from "../outbox/publish-envelope.js";
 import type { ContextName } from "../../contracts/index.js";
 import type { Log } from "../log.js";
 import { metrics } from "../observability/metrics.js";
-import { traced } from "../observability/tracing.js";
 import type {
   ClaimedOutboxRow,
   OutboxRelayStore,
@@ -20,8 +20,6 @@ export interface OutboxRelayDeps {
   pollMs: number;
   log: Log;
 }
-
-const encoder = new TextEncoder();
 
 /**
  * Moves one context's outbox to JetStream. Rows are claimed in batches with `FOR UPDATE SKIP
@@ -93,19 +91,7 @@ export class OutboxRelay {
         };
         try {
           const started = performance.now();
-          await traced(
-            `publish ${row.envelope.event_type}`,
-            {
-              parent: row.traceparent ?? undefined,
-              kind: "producer",
-              attributes: { "messaging.destination.name": row.subject, "sea.outbox_id": row.id },
-            },
-            (traceparent) =>
-              publisher.publish(row.subject, encoder.encode(JSON.stringify(row.envelope)), row.id, {
-                ...ids,
-                traceparent,
-              }),
-          );
+          await publishEnvelope(publisher, row.subject, row.envelope, row.id, row.traceparent);
           metrics.relayPublished(this.deps.context, performance.now() - started);
           log.debug(
             {
