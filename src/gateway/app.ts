@@ -252,7 +252,7 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     await v1.register(streamRoutes, { runs, keepAliveMs });
     await v1.register(editorRoutes, { actions, runs, admission, keepAliveMs });
     await v1.register(mcpRoutes, {
-      tools: { catalog: deps.catalog, actions, commands, runs, admission },
+      tools: { catalog: deps.catalog, actions, commands, runs, admission, limits },
       sessions: { idleMs: deps.mcpSessionIdleMs ?? 30 * 60_000, maxPerKey: 64, log: deps.log },
       admission,
     });

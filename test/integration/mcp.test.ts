@@ -222,6 +222,13 @@ describe("MCP server at /mcp (the SDK's own client over streamable HTTP)", () =>
     expect(text(outside)).toMatch(/selection\.end.*\[invalid_request\]/);
     const unknown = (await client.callTool({ name: "nope", arguments: {} })) as CallToolResult;
     expect(unknown.isError).toBe(true);
+    // The prompt limits of the HTTP API hold for the chat tools too.
+    const huge = (await client.callTool({
+      name: "chat_sea",
+      arguments: { prompt: "x".repeat(400_001) },
+    })) as CallToolResult;
+    expect(huge.isError).toBe(true);
+    expect(text(huge)).toMatch(/prompt is too large/);
   });
 
   const reason = "cancelled by the MCP client";

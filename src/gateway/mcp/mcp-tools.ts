@@ -1,3 +1,4 @@
+import { assertPromptWithinLimits } from "../limits.js";
 import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
@@ -31,6 +32,8 @@ export interface McpToolDeps {
   runs: ChatRuns;
   /** The key's rate and stream slots, shared with every surface. */
   admission: Admission;
+  /** The prompt limits every chat surface applies. */
+  limits: { maxMessages: number; maxPromptChars: number };
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -155,6 +158,7 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
               { role: "user", content: args.prompt },
             ],
           });
+          assertPromptWithinLimits(input.request.messages, deps.limits);
           const run = await deps.runs.start(input, start());
           const r = await followRun(deps.runs, run, call(extra, startedAt), { principal, log });
           return { content: [{ type: "text", text: r.text }] };
