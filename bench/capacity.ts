@@ -3,16 +3,19 @@
  * a burst (20 chunks at once) at 32 clients with CPU per completion, and latency at 1 client.
  * Each row runs the same load generator against the mock upstream directly and through one
  * `sea-gateway up` process with its defaults (the `openai` handler calling that upstream).
+ * `BENCH_TOPOLOGY=split` runs the same defaults as separate processes instead (`gateway`,
+ * `relay`, and a `worker` per context): the figures then sum the CPU and RSS of all four.
  */
+import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { mintKey } from "../adapters/auth/jwt-verifier.js";
 import {
+  cpuMeter,
   cpuOf,
   listeningPort,
   peakRss,
-  pidsOf,
   startCli,
   startScript,
   waitReady,
@@ -51,8 +54,42 @@ export async function load(opts: {
   return JSON.parse(out.trim().split("\n").at(-1)!) as LoadResult;
 }
 
-/** A running system for the capacity scenarios: mock upstream and one `up` process. */
-export async function startCapacitySystem(extraEnv: Record<string, string> = {}) {
+/** How the system under test runs: one `up` process, or one process per role. */
+export type Topology = "up" | "split";
+
+/** Starts the system's processes; the first one serves HTTP. */
+async function startTopology(topology: Topology, env: Record<string, string>): Promise<Proc[]> {
+  if (topology === "up") return [startCli(["up"], env)];
+  const migrate = startCli(["migrate"], env);
+  const [code] = (await once(migrate.child, "exit")) as [number | null];
+  if (code !== 0) throw new Error(`migrate exited ${code}`);
+  return [
+    startCli(["gateway"], env),
+    startCli(["relay"], env),
+    startCli(["worker", "--context", "sea"], env),
+    startCli(["worker", "--context", "vibespro"], env),
+  ];
+}
+
+/** How a capacity system is started. */
+export interface SystemOptions {
+  /** Default: `BENCH_TOPOLOGY`, else one `up` process. */
+  topology?: Topology;
+  /**
+   * `full` (default) warms JIT, pools and keep-alive sockets with 200 paced streams and a burst;
+   * `light` with a few streams only, for memory measurements: a full warm-up grows the heap, and
+   * what is measured next fits in memory it already holds.
+   */
+  warmUp?: "full" | "light";
+}
+
+/** A running system for the capacity scenarios: mock upstream and the gateway's processes. */
+export async function startCapacitySystem(
+  extraEnv: Record<string, string> = {},
+  opts: SystemOptions = {},
+) {
+  const topology = opts.topology ?? (process.env.BENCH_TOPOLOGY as Topology | undefined) ?? "up";
+  const full = (opts.warmUp ?? "full") === "full";
   const world = benchWorld();
   const upstream = startScript("bench/paced-upstream.ts", ["0"]);
   const upstreamPort = await listeningPort(upstream);
@@ -67,13 +104,14 @@ export async function startCapacitySystem(extraEnv: Record<string, string> = {})
       "  - {id: vibespro, context: vibespro, handler: echo}\n",
   );
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const gateway: Proc = startCli(["up"], {
+  const procs = await startTopology(topology, {
     ...world.env,
     PORT: String(port),
     CAPABILITIES_FILE: catalog,
     UPSTREAM_OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
     ...extraEnv,
   });
+  const gateway = procs[0]!;
   await waitReady(`http://127.0.0.1:${port}/health/ready`, gateway);
   const key = await mintKey(world.secret, { tenant: "bench", ttlSecs: 3600 });
   // Warm up (JIT, connection pools, keep-alive sockets) before anything is measured.
@@ -82,27 +120,30 @@ export async function startCapacitySystem(extraEnv: Record<string, string> = {})
     baseURL: gatewayURL,
     key,
     model: "paced",
-    clients: 200,
-    durationMs: 3_000,
+    clients: full ? 200 : 4,
+    durationMs: full ? 3_000 : 1_000,
     expectChunks: 40,
   });
   await load({
     baseURL: gatewayURL,
     key,
     model: "burst",
-    clients: 32,
-    durationMs: 2_000,
+    clients: full ? 32 : 4,
+    durationMs: full ? 2_000 : 1_000,
     expectChunks: 20,
   });
   return {
     world,
     upstream,
     gateway,
+    topology,
+    /** Every process of the system under test (one with `up`). */
+    pids: procs.map((p) => p.pid),
     directURL: `http://127.0.0.1:${upstreamPort}/v1`,
     gatewayURL,
     key,
     stop: async () => {
-      await gateway.stop();
+      await Promise.all(procs.map((p) => p.stop()));
       await upstream.stop();
       await world.cleanup();
     },
@@ -124,7 +165,7 @@ export async function pacedScenario(
   for (const k of levels) {
     const common = { key: sys.key, clients: k, durationMs, expectChunks: 40 };
     const d = await load({ ...common, baseURL: sys.directURL, model: "paced:40:20" });
-    const rss = peakRss(sys.gateway.pid);
+    const rss = peakRss(...sys.pids);
     const g = await load({ ...common, baseURL: sys.gatewayURL, model: "paced" });
     const peak = rss.stop();
     const dRate = (d.chunks / d.wallMs) * 1000;
@@ -144,11 +185,11 @@ export async function burstScenario(
 ): Promise<string[]> {
   const common = { key: sys.key, clients: 32, durationMs, expectChunks: 20 };
   const d = await load({ ...common, baseURL: sys.directURL, model: "burst:20" });
-  const infra = [...pidsOf("postgres"), ...pidsOf("nats-server")];
-  const before = { gw: cpuOf([sys.gateway.pid]), infra: cpuOf(infra) };
+  const infra = cpuMeter(["postgres", "nats-server"]);
+  const before = cpuOf(sys.pids);
   const g = await load({ ...common, baseURL: sys.gatewayURL, model: "burst" });
-  const gwCpu = cpuOf([sys.gateway.pid]) - before.gw;
-  const infraCpu = cpuOf(infra) - before.infra;
+  const gwCpu = cpuOf(sys.pids) - before;
+  const infraCpu = infra.read();
   const dRate = (d.streams / d.wallMs) * 1000;
   const gRate = (g.streams / g.wallMs) * 1000;
   const n = Math.max(1, g.streams - g.errors);
@@ -180,6 +221,10 @@ async function main(): Promise<void> {
   const sys = await startCapacitySystem();
   try {
     const out = [
+      sys.topology === "up"
+        ? "Topology: one `sea-gateway up` process."
+        : "Topology: `gateway`, `relay` and a `worker` per context, each its own process.",
+      "",
       ...(await latencyScenario(sys, durationMs)),
       "",
       ...(await burstScenario(sys, durationMs)),

@@ -5,6 +5,7 @@
  * shows, then streams as resources (resume, WebSocket against SSE, idle memory) and 10,000 idle
  * SSE streams on one gateway process. Writes bench/last-run.md.
  *
+ * BENCH_TOPOLOGY=split runs the capacity scenarios on one process per role instead of `up`.
  * BENCH_REPEATS (default 3), BENCH_PACED (default 100,250,500,1000), BENCH_DURATION_MS (default
  * 6000 per measurement), BENCH_RESUMES (default 100), BENCH_IDLE (default 10000; 0 skips).
  */
@@ -47,6 +48,9 @@ async function main(): Promise<void> {
     "",
   ];
   const sys = await startCapacitySystem();
+  if (sys.topology === "split") {
+    md.push("Topology: `gateway`, `relay` and a `worker` per context as separate processes.", "");
+  }
   try {
     md.push("## Latency, 1 client (20-chunk answers)", "");
     md.push(...(await repeated(() => latencyScenario(sys, DURATION_MS))), "");

@@ -88,16 +88,8 @@ export async function wsVsSseScenario(sys: System, durationMs: number): Promise<
   ];
 }
 
-/** Opens `n` idle streams (a model thinking) and reports the gateway's memory per stream. */
-export async function idleScenario(
-  sys: System,
-  n: number,
-  mode: "sse" | "ws",
-  pid: number = sys.gateway.pid,
-): Promise<{ perStreamKb: number; open: number; rssMb: number }> {
-  global.gc?.();
-  await new Promise((r) => setTimeout(r, 1_000));
-  const before = rssMb(pid);
+/** Holds `n` idle streams (a model thinking) open until released; resolves once all are open. */
+async function holdIdle(sys: System, n: number, mode: "sse" | "ws") {
   const p = startScript("bench/loadgen.ts", [
     JSON.stringify({
       baseURL: sys.gatewayURL,
@@ -113,18 +105,48 @@ export async function idleScenario(
   let out = "";
   p.child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   while (!out.includes("open")) await new Promise((r) => setTimeout(r, 200));
-  await new Promise((r) => setTimeout(r, 2_000));
-  const after = rssMb(pid);
   const report = JSON.parse(out.trim()) as { open: number; refusals: Record<string, number> };
-  const open = report.open;
   if (Object.keys(report.refusals).length > 0) {
     process.stderr.write(`idle streams refused: ${JSON.stringify(report.refusals)}\n`);
   }
-  p.child.stdin!.end();
-  await new Promise((r) => p.child.once("exit", r));
+  return {
+    open: report.open,
+    release: async () => {
+      p.child.stdin!.end();
+      await new Promise((r) => p.child.once("exit", r));
+    },
+  };
+}
+
+/**
+ * Opens `n` idle streams and reports the gateway's memory per stream (RSS growth over them).
+ * With `base`, that many streams are opened first and the figure is the cost of the next `n`:
+ * the first streams also pay one-time growth (the young generation grows to its maximum, JIT,
+ * buffers), which would otherwise dominate a figure over a thousand streams.
+ */
+export async function idleScenario(
+  sys: System,
+  n: number,
+  mode: "sse" | "ws",
+  pid: number = sys.gateway.pid,
+  base = 0,
+): Promise<{ perStreamKb: number; open: number; rssMb: number }> {
+  const settle = () => new Promise((r) => setTimeout(r, 2_000));
+  const first = base > 0 ? await holdIdle(sys, base, mode) : null;
+  await settle();
+  const before = rssMb(pid);
+  const measured = await holdIdle(sys, n, mode);
+  await settle();
+  const after = rssMb(pid);
+  await measured.release();
+  await first?.release();
   // Let the cancels go through before the next scenario.
   await new Promise((r) => setTimeout(r, 3_000));
-  return { perStreamKb: ((after - before) * 1024) / Math.max(1, open), open, rssMb: after };
+  return {
+    perStreamKb: ((after - before) * 1024) / Math.max(1, measured.open),
+    open: measured.open + (first?.open ?? 0),
+    rssMb: after,
+  };
 }
 
 /** Resume latency, WebSocket against SSE, and idle memory, on one system. */
@@ -132,11 +154,11 @@ export async function streamsReport(durationMs: number, resumes: number): Promis
   // Idle memory on a process of its own that holds nothing else (after a load, the garbage it
   // collects meanwhile hides what the idle streams take; the idle streams' cancels, in turn,
   // would load the throughput figures).
-  const idle = await startCapacitySystem({ SSE_KEEPALIVE_MS: "1000" });
+  const idle = await startCapacitySystem({ SSE_KEEPALIVE_MS: "1000" }, { warmUp: "light" });
   let sse, ws;
   try {
-    sse = await idleScenario(idle, 1000, "sse");
-    ws = await idleScenario(idle, 1000, "ws");
+    sse = await idleScenario(idle, 1000, "sse", idle.gateway.pid, 1000);
+    ws = await idleScenario(idle, 1000, "ws", idle.gateway.pid, 1000);
   } finally {
     await idle.stop();
   }
@@ -145,7 +167,7 @@ export async function streamsReport(durationMs: number, resumes: number): Promis
     const out = [...(await resumeScenario(sys, resumes)), ""];
     out.push(...(await wsVsSseScenario(sys, durationMs)), "");
     out.push(
-      "| idle streams on one gateway | open | memory per stream (KiB) | gateway RSS (MiB) |",
+      "| idle streams on one `up` process: gateway and worker, each with its handler's upstream request open (the second thousand measured) | open | memory per stream (KiB) | RSS (MiB) |",
       "|---|---:|---:|---:|",
       `| SSE | ${sse.open} | ${f(sse.perStreamKb)} | ${f(sse.rssMb, 0)} |`,
       `| WebSocket | ${ws.open} | ${f(ws.perStreamKb)} | ${f(ws.rssMb, 0)} |`,

@@ -83,14 +83,15 @@ export function rssMb(pid: number): number {
   }
 }
 
-/** Samples a process's peak RSS until stopped. */
-export function peakRss(pid: number): { stop(): number } {
-  let peak = rssMb(pid);
-  const t = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
+/** Samples the peak of the processes' summed RSS until stopped. */
+export function peakRss(...pids: number[]): { stop(): number } {
+  const now = () => pids.reduce((a, p) => a + rssMb(p), 0);
+  let peak = now();
+  const t = setInterval(() => (peak = Math.max(peak, now())), 100);
   return {
     stop: () => {
       clearInterval(t);
-      return Math.max(peak, rssMb(pid));
+      return Math.max(peak, now());
     },
   };
 }
@@ -118,3 +119,48 @@ export function pidsOf(name: string): number[] {
 
 /** Total CPU of a set of processes, ms (processes that exited count as 0). */
 export const cpuOf = (pids: number[]) => pids.reduce((a, p) => a + cpuMs(p), 0);
+
+/** A process's own CPU and that of the children it reaped, ms. */
+function cpuWithReaped(pid: number): { own: number; reaped: number } | null {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return {
+      own: (Number(f[11]) + Number(f[12])) * TICK_MS,
+      reaped: (Number(f[13]) + Number(f[14])) * TICK_MS,
+    };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * CPU used by every process of these names between now and `read()`, ms. Processes come and go
+ * meanwhile (PostgreSQL backends of pools that shrink or grow): one that started counts whole,
+ * and one that exited counts through its parent, which reaped it (its time then shows among the
+ * parent's children's time). Summing the processes seen at each end instead loses the exited
+ * ones' time, and can come out negative.
+ */
+export function cpuMeter(names: string[]): { read(): number } {
+  const snapshot = () =>
+    new Map(
+      names
+        .flatMap(pidsOf)
+        .map((pid) => [pid, cpuWithReaped(pid)] as const)
+        .filter((e): e is [number, { own: number; reaped: number }] => e[1] !== null),
+    );
+  const before = snapshot();
+  return {
+    read: () => {
+      const after = snapshot();
+      let total = 0;
+      for (const [pid, a] of after) {
+        const b = before.get(pid);
+        total += a.own + a.reaped - (b ? b.own + b.reaped : 0);
+      }
+      // An exited process's whole time is now in its parent's reaped time: take off what it
+      // had used before the measurement began.
+      for (const [pid, b] of before) if (!after.has(pid)) total -= b.own;
+      return total;
+    },
+  };
+}
