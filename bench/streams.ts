@@ -151,17 +151,19 @@ export async function idleScenario(
 
 /** Resume latency, WebSocket against SSE, and idle memory, on one system. */
 export async function streamsReport(durationMs: number, resumes: number): Promise<string[]> {
-  // Idle memory on a process of its own that holds nothing else (after a load, the garbage it
-  // collects meanwhile hides what the idle streams take; the idle streams' cancels, in turn,
-  // would load the throughput figures).
-  const idle = await startCapacitySystem({ SSE_KEEPALIVE_MS: "1000" }, { warmUp: "light" });
-  let sse, ws;
-  try {
-    sse = await idleScenario(idle, 1000, "sse", idle.gateway.pid, 1000);
-    ws = await idleScenario(idle, 1000, "ws", idle.gateway.pid, 1000);
-  } finally {
-    await idle.stop();
-  }
+  // Idle memory on a process of its own per surface, that holds nothing else: after a load (or
+  // the other surface's streams), the garbage it collects meanwhile hides what the idle streams
+  // take; the idle streams' cancels, in turn, would load the throughput figures.
+  const idleMemory = async (mode: "sse" | "ws") => {
+    const idle = await startCapacitySystem({ SSE_KEEPALIVE_MS: "1000" }, { warmUp: "light" });
+    try {
+      return await idleScenario(idle, 1000, mode, idle.gateway.pid, 1000);
+    } finally {
+      await idle.stop();
+    }
+  };
+  const sse = await idleMemory("sse");
+  const ws = await idleMemory("ws");
   const sys = await startCapacitySystem({ SSE_KEEPALIVE_MS: "1000" });
   try {
     const out = [...(await resumeScenario(sys, resumes)), ""];
