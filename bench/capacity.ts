@@ -221,6 +221,8 @@ async function main(): Promise<void> {
   const sys = await startCapacitySystem();
   try {
     const out = [
+      `# Capacity, ${new Date().toISOString()}, node ${process.version}, BENCH_DURATION_MS=${durationMs}`,
+      "",
       sys.topology === "up"
         ? "Topology: one `sea-gateway up` process."
         : "Topology: `gateway`, `relay` and a `worker` per context, each its own process.",
