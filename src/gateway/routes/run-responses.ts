@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from "fastify";
 import { toOpenAIError } from "../../errors.js";
 import { metrics } from "../../observability/metrics.js";
 import type { ChatRun, RunReader } from "../runs/chat-run.js";
+import { firstChunkTimer } from "../runs/first-chunk.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
 import { collectRun, streamRunAsSse } from "../sse/chat-sse.js";
 import type { SseOptions } from "../sse/run-sse.js";
@@ -60,9 +61,12 @@ export async function respondWithRun(
       resumed: opts.after > 0,
       headersSent: opts.headersSent === true,
       // A new stream's wait for its first chunk, from the request's arrival (not for resumes).
-      ...(opts.after === 0 && req.method === "POST"
-        ? { onFirstChunk: () => metrics.firstChunk("sse", reply.elapsedTime) }
-        : {}),
+      firstChunk: firstChunkTimer(
+        "sse",
+        opts.after === 0 && req.method === "POST"
+          ? performance.now() - reply.elapsedTime
+          : undefined,
+      ),
     });
   } catch (err) {
     if (!hijacked) throw err;

@@ -27,8 +27,8 @@ export interface SseOptions {
   resumed: boolean;
   /** The status line and headers are out already (the request waited with keep-alives). */
   headersSent?: boolean;
-  /** Called once, when the first chunk (delta or end) is written (time-to-first-chunk metric). */
-  onFirstChunk?: () => void;
+  /** Shown every batch before it is written: times the first chunk (see `firstChunkTimer`). */
+  firstChunk?: (batch: readonly Delivery[]) => void;
 }
 
 /**
@@ -116,7 +116,6 @@ export async function streamRun(
     }, delay);
   };
   armKeepAlive(opts.keepAliveMs);
-  let onFirstChunk = opts.onFirstChunk;
   try {
     for (;;) {
       const batch = await reader.next();
@@ -124,10 +123,7 @@ export async function streamRun(
       const first = batch[0];
       if (!started && first?.kind === "failed") throw CapabilityFailedError.from(first.payload);
       let out = open();
-      if (onFirstChunk && batch.some((d) => d.kind !== "reset")) {
-        onFirstChunk();
-        onFirstChunk = undefined;
-      }
+      opts.firstChunk?.(batch);
       for (const d of batch) {
         if (d.kind === "reset") {
           if (holdsContent) {
