@@ -1,6 +1,6 @@
 import { CONTEXTS, type ContextName } from "../../contracts/index.js";
-import { checkReadiness } from "../gateway/routes/health.js";
 import type { ReadinessCheck } from "../ports.js";
+import { checkReadiness } from "./readiness.js";
 import type { ConsumerState } from "./backlog.js";
 import { metrics, type GaugeReading } from "./metrics.js";
 import type { FailureRecord } from "./recent-failures.js";
