@@ -274,12 +274,9 @@ export class Runtime {
 
   /** Starts one context's outbox relay. */
   startRelay(ctx: ContextName): void {
+    const log = this.log.child({ component: "relay", context: ctx });
     // Relaxed commit: a lost "published" mark only means a republish JetStream deduplicates.
-    const store = new PgOutboxRelayStore(
-      this.relaxedPools[ctx],
-      this.infra.databaseUrls[ctx],
-      this.log.child({ component: "relay", context: ctx }),
-    );
+    const store = new PgOutboxRelayStore(this.relaxedPools[ctx], this.infra.databaseUrls[ctx], log);
     const relay = new OutboxRelay({
       context: ctx,
       store,
@@ -287,18 +284,19 @@ export class Runtime {
       // written during an outage go out as soon as JetStream is ready, not a timeout later.
       publisher: new JetStreamPublisher(this.js, 2_000, {
         retryForMs: RESEND_WINDOW_MS,
-        log: this.log.child({ component: "relay", context: ctx }),
+        log,
         onReconnect: (listener) => watchReconnects(this.nc, listener),
       }),
       batchSize: this.config.relay.batchSize,
       pollMs: this.config.relay.pollMs,
-      log: this.log.child({ component: "relay", context: ctx }),
+      log,
     });
     relay.start();
-    watchReconnects(this.nc, () => relay.busBack());
+    const stopWatching = watchReconnects(this.nc, () => relay.busBack());
     this.stoppables.push({
       name: `relay:${ctx}`,
       stop: async () => {
+        stopWatching();
         await relay.stop();
         await store.close();
       },

@@ -6,8 +6,9 @@ const encoder = new TextEncoder();
 
 /**
  * Publishes one outbox row's envelope, as both the immediate dispatcher and the relay do: with
- * the row id as `Nats-Msg-Id`, so whichever publishes second is a duplicate JetStream drops; the envelope's correlation, causation and tenant as headers; and a
- * producer span under the trace the row was written in.
+ * the row id as `Nats-Msg-Id`, so whichever publishes second is a duplicate JetStream drops; the
+ * envelope's correlation, causation and tenant as headers; and a producer span under the trace
+ * the row was written in.
  */
 export function publishEnvelope(
   publisher: StreamPublisher,

@@ -1,7 +1,7 @@
-import { publishEnvelope } from "../outbox/publish-envelope.js";
 import type { ContextName } from "../../contracts/index.js";
 import type { Log } from "../log.js";
 import { metrics } from "../observability/metrics.js";
+import { publishEnvelope } from "../outbox/publish-envelope.js";
 import type {
   ClaimedOutboxRow,
   OutboxRelayStore,
@@ -84,11 +84,6 @@ export class OutboxRelay {
     // One connection keeps publish order; awaiting them together overlaps the acks.
     return Promise.all(
       rows.map(async (row): Promise<PublishOutcome> => {
-        const ids = {
-          correlationId: row.envelope.correlation_id,
-          causationId: row.envelope.causation_id,
-          tenantId: row.envelope.tenant_id,
-        };
         try {
           const started = performance.now();
           await publishEnvelope(publisher, row.subject, row.envelope, row.id, row.traceparent);
@@ -97,8 +92,8 @@ export class OutboxRelay {
             {
               outbox_id: row.id,
               subject: row.subject,
-              correlation_id: ids.correlationId,
-              causation_id: ids.causationId,
+              correlation_id: row.envelope.correlation_id,
+              causation_id: row.envelope.causation_id,
             },
             "relay published an outbox row",
           );
@@ -110,7 +105,7 @@ export class OutboxRelay {
               outbox_id: row.id,
               subject: row.subject,
               attempts: row.attempts + 1,
-              correlation_id: ids.correlationId,
+              correlation_id: row.envelope.correlation_id,
             },
             "outbox publish failed; will retry",
           );

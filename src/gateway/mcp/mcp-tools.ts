@@ -1,4 +1,3 @@
-import { assertPromptWithinLimits } from "../limits.js";
 import { randomUUID } from "node:crypto";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
@@ -21,6 +20,7 @@ import type { Principal } from "../../ports.js";
 import type { ChatCommands } from "../chat-commands.js";
 import type { EditorActions } from "../editor/editor-actions.js";
 import type { Admission } from "../admission.js";
+import { assertPromptWithinLimits } from "../limits.js";
 import type { ChatRuns, StartOptions } from "../runs/chat-runs.js";
 import { followRun, type ToolCall } from "./tool-run.js";
 
