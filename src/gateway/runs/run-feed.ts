@@ -151,17 +151,14 @@ export class RunFeed {
   private schedule(): void {
     if (this.closed || this.filling) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timerIsShort = this.sequencer.hasGap || this.reconnectChecks > 0;
+    const short = this.sequencer.hasGap
+      ? this.gapFillMs
+      : this.reconnectChecks > 0
+        ? GAP_FILL_DELAY_MS * 2 ** (RECONNECT_CHECKS - this.reconnectChecks)
+        : null;
+    this.timerIsShort = short !== null;
     const idleLeft = this.lastEventAt + this.idleProbeMs - Date.now();
-    const reconnectCheckMs = GAP_FILL_DELAY_MS * 2 ** (RECONNECT_CHECKS - this.reconnectChecks);
-    this.timer = setTimeout(
-      () => this.onTimer(),
-      this.sequencer.hasGap
-        ? this.gapFillMs
-        : this.reconnectChecks > 0
-          ? reconnectCheckMs
-          : Math.max(0, idleLeft),
-    );
+    this.timer = setTimeout(() => this.onTimer(), short ?? Math.max(0, idleLeft));
     this.timer.unref();
   }
 
