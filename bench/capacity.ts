@@ -57,8 +57,17 @@ export async function load(opts: {
 /** How the system under test runs: one `up` process, or one process per role. */
 export type Topology = "up" | "split";
 
-/** Starts the system's processes; the first one serves HTTP. */
-async function startTopology(topology: Topology, env: Record<string, string>): Promise<Proc[]> {
+/** One line for a report: how the system under test ran. */
+export const topologyLine = (topology: Topology) =>
+  topology === "up"
+    ? "Topology: one `sea-gateway up` process."
+    : "Topology: `gateway`, `relay` and a `worker` per context, each its own process.";
+
+/** Starts the system's processes (after migrating, when split); the first one serves HTTP. */
+export async function startTopology(
+  topology: Topology,
+  env: Record<string, string>,
+): Promise<Proc[]> {
   if (topology === "up") return [startCli(["up"], env)];
   const migrate = startCli(["migrate"], env);
   const [code] = (await once(migrate.child, "exit")) as [number | null];
@@ -223,9 +232,7 @@ async function main(): Promise<void> {
     const out = [
       `# Capacity, ${new Date().toISOString()}, node ${process.version}, BENCH_DURATION_MS=${durationMs}`,
       "",
-      sys.topology === "up"
-        ? "Topology: one `sea-gateway up` process."
-        : "Topology: `gateway`, `relay` and a `worker` per context, each its own process.",
+      topologyLine(sys.topology),
       "",
       ...(await latencyScenario(sys, durationMs)),
       "",

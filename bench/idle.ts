@@ -7,8 +7,9 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { mintKey } from "../adapters/auth/jwt-verifier.js";
+import { startTopology } from "./capacity.js";
 import { idleScenario } from "./streams.js";
-import { listeningPort, startCli, startScript, waitReady, type Proc } from "./lib/processes.js";
+import { listeningPort, startScript, waitReady, type Proc } from "./lib/processes.js";
 import { benchWorld } from "./lib/world.js";
 
 export async function idleStreams(n: number): Promise<string[]> {
@@ -31,15 +32,11 @@ export async function idleStreams(n: number): Promise<string[]> {
       CAPABILITIES_FILE: catalog,
       UPSTREAM_OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
       PORT: String(port),
-
       MAX_INFLIGHT: String(n + 1000),
     };
-    const migrate = startCli(["migrate"], env);
-    await new Promise((r) => migrate.child.once("exit", r));
-    const gateway = startCli(["gateway"], env);
-    const worker = startCli(["worker", "--context", "vibespro"], env);
-    const relay = startCli(["relay"], env);
-    procs.push(gateway, worker, relay);
+    const roles = await startTopology("split", env);
+    procs.push(...roles);
+    const gateway = roles[0]!;
     await waitReady(`http://127.0.0.1:${port}/health/ready`, gateway);
     const sys = {
       gatewayURL: `http://127.0.0.1:${port}/v1`,

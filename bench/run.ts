@@ -11,7 +11,13 @@
  */
 import { writeFileSync } from "node:fs";
 import os from "node:os";
-import { burstScenario, latencyScenario, pacedScenario, startCapacitySystem } from "./capacity.js";
+import {
+  burstScenario,
+  latencyScenario,
+  pacedScenario,
+  startCapacitySystem,
+  topologyLine,
+} from "./capacity.js";
 import { idleStreams } from "./idle.js";
 import { streamsReport } from "./streams.js";
 
@@ -48,9 +54,7 @@ async function main(): Promise<void> {
     "",
   ];
   const sys = await startCapacitySystem();
-  if (sys.topology === "split") {
-    md.push("Topology: `gateway`, `relay` and a `worker` per context as separate processes.", "");
-  }
+  if (sys.topology === "split") md.push(topologyLine(sys.topology), "");
   try {
     md.push("## Latency, 1 client (20-chunk answers)", "");
     md.push(...(await repeated(() => latencyScenario(sys, DURATION_MS))), "");

@@ -98,14 +98,9 @@ export function peakRss(...pids: number[]): { stop(): number } {
 
 const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
 
-/** CPU time (user + system) a process has used so far, ms. */
+/** CPU time (user + system) a process has used so far, ms (0 once it has exited). */
 export function cpuMs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  } catch {
-    return 0;
-  }
+  return cpuWithReaped(pid)?.own ?? 0;
 }
 
 /** Pids of every process with this exact name (e.g. `postgres`, `nats-server`). */
