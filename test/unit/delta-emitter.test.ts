@@ -91,7 +91,8 @@ describe("DeltaEmitter", () => {
     expect(r.stored[0]!.msgId).toBe("s1:7:1");
   });
 
-  it("fails flush when storing failed (the attempt must not commit a hole)", async () => {
+  /** An open emitter holding one delta, whose every store fails. */
+  async function emitterThatCannotStore() {
     const r = recorder();
     r.deps.publisher.publish = async () => {
       throw new Error("jetstream down");
@@ -99,17 +100,16 @@ describe("DeltaEmitter", () => {
     const e = new DeltaEmitter(r.deps, base);
     e.open(1);
     await e.emit({ content: "x" });
+    return e;
+  }
+
+  it("fails flush when storing failed (the attempt must not commit a hole)", async () => {
+    const e = await emitterThatCannotStore();
     await expect(e.flush()).rejects.toThrow("jetstream down");
   });
 
   it("fails flush when a batch stored on the timer failed before flush was called", async () => {
-    const r = recorder();
-    r.deps.publisher.publish = async () => {
-      throw new Error("jetstream down");
-    };
-    const e = new DeltaEmitter(r.deps, base);
-    e.open(1);
-    await e.emit({ content: "x" });
+    const e = await emitterThatCannotStore();
     await new Promise((res) => setTimeout(res, PERSIST_WINDOW_MS + 50));
     await expect(e.flush()).rejects.toThrow("jetstream down");
   });
