@@ -5,7 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { mintKey, JwtVerifier } from "../adapters/auth/jwt-verifier.js";
-import { CachingVerifier } from "../src/gateway/caching-verifier.js";
+import { CachingVerifier } from "../src/gateway/http/caching-verifier.js";
 
 const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
 const N = Number(process.env.BENCH_AUTH_ITERATIONS ?? 20_000);

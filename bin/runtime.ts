@@ -33,8 +33,8 @@ import { PgOutboxWriter } from "../adapters/postgres/outbox-writer.js";
 import { createPool } from "../adapters/postgres/pool.js";
 import { CapabilityCatalog } from "../src/catalog.js";
 import type { Config } from "../src/config.js";
-import { buildGatewayApp, type GatewayAppDeps } from "../src/gateway/app.js";
-import { CachingVerifier } from "../src/gateway/caching-verifier.js";
+import { buildGateway, type GatewayAppDeps } from "../src/gateway/app.js";
+import { CachingVerifier } from "../src/gateway/http/caching-verifier.js";
 import type { Log } from "../src/log.js";
 import type { ReadinessCheck } from "../src/ports.js";
 import { ImmediateDispatcher } from "../src/outbox/immediate-dispatcher.js";
@@ -183,7 +183,7 @@ export class Runtime {
       },
     ];
     const results = new NatsResultFeed(this.nc, this.jsm, this.subjects);
-    const app = buildGatewayApp({
+    const gateway = buildGateway({
       catalog,
       subjects: this.subjects,
       outbox: new PgOutboxWriter(this.pools, this.config.relay.dispatchGraceMs),
@@ -191,46 +191,27 @@ export class Runtime {
       results,
       streams: new PgStreamDirectory(this.relaxedPools),
       presence: new NatsStreamPresence(this.nc, this.subjects),
-      cancelGraceMs: this.config.streamCancelGraceMs,
-      outageWaitMs: this.config.outageWaitMs,
       domainEvents: {
         source: new JetStreamDomainEventSource(this.js, this.jsm),
         rules: [...this.config.domainEventStreams],
       },
-      websocket: this.config.websocket,
       verifier: new CachingVerifier(this.verifier()),
       ...(this.config.auth.revokedJtisFile
         ? { revocations: new FileRevocationList(this.config.auth.revokedJtisFile, this.log) }
         : {}),
-      limits: this.config.limits,
+      settings: this.config,
       bodyLimit: this.bodyLimit(),
       readiness,
       log: this.log,
-      keepAliveMs: this.config.keepAliveMs,
       stopping: () => this.stopRequested,
       ...extra,
     });
+    const app = gateway.app;
     // A deep accept queue: a burst of clients connecting while the event loop is busy waits to
     // be accepted instead of being reset (the kernel caps it at net.core.somaxconn).
     await app.listen({ port: this.config.port, host: this.config.host, backlog: 4096 });
-    this.stoppables.push({
-      name: "gateway",
-      stop: async (graceMs) => {
-        // Stop accepting; give open requests the grace period (the workers still run), then
-        // end the streams still open with an error event saying where to resume them (the
-        // answers go on through the durable path), and cut off what is left.
-        let cutoff: NodeJS.Timeout | undefined;
-        const ending = setTimeout(() => {
-          const open = app.chatRuns.size;
-          if (open > 0) this.log.warn({ streams: open }, "ending open streams; clients resume");
-          app.chatRuns.closeAll();
-          cutoff = setTimeout(() => app.server.closeAllConnections(), 1_000);
-        }, graceMs);
-        await app.close();
-        clearTimeout(ending);
-        clearTimeout(cutoff);
-      },
-    });
+    // Stop accepting; open requests get the grace period while the workers still run.
+    this.stoppables.push({ name: "gateway", stop: (graceMs) => gateway.close(graceMs) });
     return app;
   }
 

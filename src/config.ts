@@ -94,6 +94,7 @@ const EnvSchema = z.object({
   WS_SLOW_READER_MS: int(30_000, 100),
   WS_PING_INTERVAL_MS: int(30_000, 100),
   WS_MAX_SUBSCRIPTIONS: int(256, 1),
+  MCP_SESSION_IDLE_MS: int(30 * 60_000, 1_000),
   NATS_NAMESPACE: z.string().regex(SUBJECT_TOKEN).optional(),
   DATA_DIR: z.string().min(1).optional(),
   RELAY_BATCH_SIZE: int(100, 1),
@@ -198,6 +199,8 @@ export interface Config {
     readonly pingIntervalMs: number;
     readonly maxSubscriptions: number;
   };
+  /** How long an unused MCP session lives (its client then initializes again). */
+  readonly mcpSessionIdleMs: number;
   readonly namespace: string;
   /** `DATA_DIR`; undefined means `.data` in the project folder (see bin/data-dir.ts). */
   readonly dataDir: string | undefined;
@@ -356,6 +359,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       pingIntervalMs: e.WS_PING_INTERVAL_MS,
       maxSubscriptions: e.WS_MAX_SUBSCRIPTIONS,
     }),
+    mcpSessionIdleMs: e.MCP_SESSION_IDLE_MS,
     namespace: e.NATS_NAMESPACE ?? "",
     dataDir: e.DATA_DIR,
     relay: Object.freeze({

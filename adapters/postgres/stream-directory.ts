@@ -6,7 +6,7 @@ import {
   RESULT_EVENT_TYPES,
   type ContextName,
 } from "../../contracts/index.js";
-import { decodeResultEvents } from "../../src/gateway/result-decoder.js";
+import { decodeResultEvents } from "../../src/gateway/runs/result-decoder.js";
 import type { StreamDirectory, StreamRecord } from "../../src/ports.js";
 
 interface Row {

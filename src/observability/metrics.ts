@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
 import type { ContextName } from "../../contracts/index.js";
+import type { CancelReason } from "../cancel-reason.js";
 import { RecentFailures, type FailureRecord } from "./recent-failures.js";
 
 /**
@@ -22,14 +23,6 @@ export type FailureKind = "poison" | "transient" | "failed" | "stopping";
 /** Millisecond buckets for latencies from a fast publish to a long model answer. */
 const LATENCY_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
 const BATCH_ROWS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
-
-/** Normalised stream-cancellation reasons (the label's values stay few). */
-const CANCEL_REASONS: Record<string, string> = {
-  "client disconnected": "client_disconnected",
-  "cancelled by the client": "client_request",
-  "cancelled by the MCP client": "mcp_client",
-  "deadline exceeded": "deadline",
-};
 
 function build(registry: Registry) {
   const registers = [registry];
@@ -207,10 +200,10 @@ export class Metrics {
     };
   }
 
-  /** A cancel command was written for a stream; `reason` as the gateway words it. */
-  streamCancelled(reason: string): void {
+  /** A cancel command was written for a stream (the label is the reason's key). */
+  streamCancelled(reason: CancelReason): void {
     if (!this.on) return;
-    this.m.cancellations.inc({ reason: CANCEL_REASONS[reason] ?? "other" });
+    this.m.cancellations.inc({ reason });
   }
 
   /** A handler run did not complete (also kept for the status page). */

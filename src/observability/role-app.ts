@@ -1,8 +1,8 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import type { Log } from "../log.js";
 import type { ReadinessCheck } from "../ports.js";
-import { healthRoutes } from "../gateway/routes/health.js";
-import { metricsRoutes } from "../gateway/routes/metrics.js";
+import { healthRoutes } from "./routes/health.js";
+import { metricsRoutes } from "./routes/metrics.js";
 import { metrics } from "./metrics.js";
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CachingVerifier } from "../../src/gateway/caching-verifier.js";
+import { CachingVerifier } from "../../src/gateway/http/caching-verifier.js";
 import type { Principal, TokenVerifier } from "../../src/ports.js";
 
 function countingVerifier(expiresAt?: number) {

@@ -50,14 +50,16 @@ describe("metrics", () => {
     m.streamOpened("websocket");
     close();
     close();
-    m.streamCancelled("client disconnected");
-    m.streamCancelled("something new");
+    m.streamCancelled("client_disconnected");
+    m.streamCancelled("deadline");
     const samples = parseExposition((await m.scrape()).body);
     expect(valueOf(samples, "active_streams", { surface: "websocket" })).toBe(1);
     expect(valueOf(samples, "stream_cancellations_total", { reason: "client_disconnected" })).toBe(
       1,
     );
-    expect(valueOf(samples, "stream_cancellations_total", { reason: "other" })).toBe(1);
+    // Reasons are a closed set (src/cancel-reason.ts): each is its own label, none is "other".
+    expect(valueOf(samples, "stream_cancellations_total", { reason: "deadline" })).toBe(1);
+    expect(valueOf(samples, "stream_cancellations_total", { reason: "other" })).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { OpenAIFormatter } from "../../src/gateway/openai-format.js";
+import { OpenAIFormatter } from "../../src/gateway/chat/openai-format.js";
 
 describe("OpenAIFormatter", () => {
   const fmt = new OpenAIFormatter({ id: 'chatcmpl-"x"', created: 1700000000, model: "m/é" });

@@ -5,24 +5,18 @@ import {
   type EditorActionInfo,
   type EditorActionInput,
   type Position,
-  type SubjectSpace,
 } from "../../../contracts/index.js";
 import type { CapabilityCatalog } from "../../catalog.js";
 import { notAfter, TextLines } from "../../editor/text-positions.js";
 import { BadRequestError, NotFoundError, PayloadTooLargeError } from "../../errors.js";
 import type { Principal } from "../../ports.js";
 import { plainZodMessage } from "../../validation-message.js";
-import { containsNul, type ChatCommands } from "../chat-commands.js";
-import type { ChatRun } from "../runs/chat-run.js";
-import { runDelivery, type ChatRuns, type StartOptions } from "../runs/chat-runs.js";
-import { buildActionCommand } from "./action-command.js";
+import { usable } from "../admission/access.js";
+import { containsNul } from "../commands/chat-request.js";
 
 /** What the editor actions need. */
 export interface EditorActionsDeps {
   catalog: CapabilityCatalog;
-  subjects: SubjectSpace;
-  commands: ChatCommands;
-  runs: ChatRuns;
   limits: { maxPromptChars: number };
 }
 
@@ -33,8 +27,8 @@ interface ActionSchema {
 }
 
 /**
- * The editor actions use case, shared by every surface (HTTP, MCP): the actions a key may run,
- * their input validation, and starting one as a run of its `editor_action` command.
+ * The editor actions use case, shared by every surface (HTTP, MCP): the actions a key may run
+ * and their input validation (see {@link actionWork} for how one is admitted and run).
  */
 export class EditorActions {
   private readonly schemas = new Map<string, ActionSchema>();
@@ -49,10 +43,10 @@ export class EditorActions {
 
   /** The actions the key may run (its `models` claim), in catalog order. */
   visible(p: Principal): ActionCapability[] {
-    return this.deps.catalog
+    const actions = this.deps.catalog
       .list()
-      .filter((c): c is ActionCapability => c.kind === "action")
-      .filter((c) => !p.models || p.models.includes(c.id));
+      .filter((c): c is ActionCapability => c.kind === "action");
+    return usable(p, actions);
   }
 
   /** `GET /v1/editor/actions` entries. */
@@ -71,16 +65,10 @@ export class EditorActions {
     return this.schema(a).zod;
   }
 
-  /** One action the key may run; a missing one and a disallowed one get the same 404. */
-  find(p: Principal, name: string): ActionCapability {
+  /** The action named `name`, or the 404 a disallowed one gets too ({@link actionNotFound}). */
+  find(name: string): ActionCapability {
     const a = this.deps.catalog.findAction(name);
-    if (!a || (p.models && !p.models.includes(name))) {
-      throw new NotFoundError(
-        `The editor action '${name.slice(0, 100)}' does not exist or you do not have access to it.`,
-        "action_not_found",
-        "name",
-      );
-    }
+    if (!a) throw actionNotFound(name);
     return a;
   }
 
@@ -113,29 +101,18 @@ export class EditorActions {
     return input;
   }
 
-  /** Starts an action: its results are listened to, then its command is written (see ChatRuns). */
-  start(action: ActionCapability, input: EditorActionInput, opts: StartOptions): Promise<ChatRun> {
-    const { subjects, commands, runs } = this.deps;
-    return runs.startRun(
-      {
-        capability: action,
-        delivery: runDelivery({}),
-        // The answer depends on the action and its input only: that is what an idempotency key pins.
-        answerInputs: { action: action.id, input },
-        write: async (ids, delivery) => {
-          const command = buildActionCommand(subjects, { action, input, delivery, ...ids });
-          command.traceId = opts.origin?.traceparent;
-          const written = await commands.writeCommand(action, command);
-          return { commandId: command.envelope.event_id, written };
-        },
-      },
-      opts,
-    );
-  }
-
   private schema(a: ActionCapability): ActionSchema {
     return this.schemas.get(a.id)!;
   }
+}
+
+/** A missing action and one the key may not run get the same answer. */
+export function actionNotFound(name: string): NotFoundError {
+  return new NotFoundError(
+    `The editor action '${name.slice(0, 100)}' does not exist or you do not have access to it.`,
+    "action_not_found",
+    "name",
+  );
 }
 
 /** A selection must lie in the document, start first (400 naming the position otherwise). */

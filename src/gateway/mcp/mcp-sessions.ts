@@ -5,7 +5,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { Log } from "../../log.js";
 import type { Principal } from "../../ports.js";
-import { RateLimitedError } from "../limits.js";
+import { RateLimitedError } from "../admission/limits.js";
 
 /** One MCP session: its transport and server, and the key that opened it. */
 export interface Session {

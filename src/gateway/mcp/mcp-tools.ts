@@ -17,23 +17,20 @@ import type { CapabilityCatalog } from "../../catalog.js";
 import { toOpenAIError } from "../../errors.js";
 import type { Log } from "../../log.js";
 import type { Principal } from "../../ports.js";
-import type { ChatCommands } from "../chat-commands.js";
-import type { EditorActions } from "../editor/editor-actions.js";
-import type { Admission } from "../admission.js";
-import { assertPromptWithinLimits } from "../limits.js";
-import type { ChatRuns, StartOptions } from "../runs/chat-runs.js";
+import { usable } from "../admission/access.js";
+import type { AdmissionDoor, WorkKind } from "../admission/door.js";
+import type { ChatInput } from "../commands/chat-request.js";
+import { actionWork, type ActionWorkDeps } from "../editor/action-work.js";
+import type { StartOptions } from "../runs/run-spec.js";
 import { followRun, type ToolCall } from "./tool-run.js";
 
-/** What the MCP tools need: the same use cases the HTTP routes run. */
+/** What the MCP tools need: the same use cases and the same door as the HTTP routes. */
 export interface McpToolDeps {
   catalog: CapabilityCatalog;
-  actions: EditorActions;
-  commands: ChatCommands;
-  runs: ChatRuns;
-  /** The key's rate and stream slots, shared with every surface. */
-  admission: Admission;
-  /** The prompt limits every chat surface applies. */
-  limits: { maxMessages: number; maxPromptChars: number };
+  /** Editor actions (their schemas, and how one is admitted). */
+  work: ActionWorkDeps;
+  chat: WorkKind<ChatInput, ChatInput>;
+  door: AdmissionDoor;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -84,12 +81,11 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
         "specs) that answer text plus LSP edits and diagnostics, and one chat tool per model.",
     },
   );
-  // Each call is a request of its own, with the key's stream slot like an HTTP one.
-  const start = (): StartOptions => ({
+  // Each call is a request of its own, admitted (rate, stream slot) like an HTTP one.
+  const start = (): Omit<StartOptions, "releaseSlot"> => ({
     principal,
     correlationId: randomUUID(),
     log,
-    releaseSlot: deps.admission.slot(principal),
   });
   const call = (extra: Extra, startedAt: number): ToolCall => ({
     startedAt,
@@ -105,20 +101,20 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
   });
   const runAction = async (action: ActionCapability, args: unknown, extra: Extra) => {
     const startedAt = performance.now();
-    const input = deps.actions.parseInput(action, args);
-    const run = await deps.actions.start(action, input, start());
-    return followRun(deps.runs, run, call(extra, startedAt), { principal, log });
+    const { run } = await deps.door.admit(actionWork(deps.work, action.id), args, start());
+    return followRun(run, call(extra, startedAt), log);
   };
   const taken = new Set<string>();
+  const actions = deps.work.actions;
 
-  for (const action of deps.actions.visible(principal)) {
+  for (const action of actions.visible(principal)) {
     taken.add(action.id);
     server.registerTool(
       action.id,
       {
         title: action.id.replace(/_/g, " "),
         description: action.description,
-        inputSchema: deps.actions.inputSchema(action),
+        inputSchema: actions.inputSchema(action),
         outputSchema: EditorActionResultSchema,
         // The tool proposes edits; it changes nothing itself.
         annotations: { readOnlyHint: true, openWorldHint: false },
@@ -133,9 +129,7 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
     );
   }
 
-  const models = deps.catalog
-    .list()
-    .filter((c) => c.kind === "chat" && (!principal.models || principal.models.includes(c.id)));
+  const models = usable(principal, deps.catalog.list()).filter((c) => c.kind === "chat");
   for (const model of models) {
     let name = chatToolName(model);
     if (taken.has(name)) name = `${name}_model`;
@@ -151,16 +145,15 @@ export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log
       async (args, extra) => {
         try {
           const startedAt = performance.now();
-          const input = deps.commands.parse({
+          const body = {
             model: model.id,
             messages: [
               ...(args.system ? [{ role: "system", content: args.system }] : []),
               { role: "user", content: args.prompt },
             ],
-          });
-          assertPromptWithinLimits(input.request.messages, deps.limits);
-          const run = await deps.runs.start(input, start());
-          const r = await followRun(deps.runs, run, call(extra, startedAt), { principal, log });
+          };
+          const { run } = await deps.door.admit(deps.chat, body, start());
+          const r = await followRun(run, call(extra, startedAt), log);
           return { content: [{ type: "text", text: r.text }] };
         } catch (err) {
           return toolError(err);

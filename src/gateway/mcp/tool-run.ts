@@ -3,10 +3,8 @@ import { firstChunkTimer } from "../runs/first-chunk.js";
 import { CapabilityFailedError, GatewayStoppingError } from "../../errors.js";
 import type { Log } from "../../log.js";
 import { metrics } from "../../observability/metrics.js";
-import type { Principal } from "../../ports.js";
 import { ActionResultBuilder } from "../editor/action-result.js";
 import type { ChatRun } from "../runs/chat-run.js";
-import type { ChatRuns } from "../runs/chat-runs.js";
 
 /** What a tool call offers the run it follows (a slice of the SDK's request extra). */
 export interface ToolCall {
@@ -24,17 +22,16 @@ export interface ToolCall {
  * run's command at once (no grace: the client said so) and leaves the run.
  */
 export async function followRun(
-  runs: ChatRuns,
   run: ChatRun,
   call: ToolCall,
-  who: { principal: Principal; log: Log },
+  log: Log,
 ): Promise<EditorActionResult> {
-  const reader = runs.attach(run);
+  const reader = run.read();
   const onCancel = () => {
     // Cancelled (with the client's reason) before the reader leaves, so leaving adds nothing.
-    runs
-      .cancel(who.principal, run.streamId, "cancelled by the MCP client", who.log)
-      .catch((err: unknown) => who.log.warn({ err, stream_id: run.streamId }, "MCP cancel failed"));
+    run
+      .cancel("mcp_client", log)
+      .catch((err: unknown) => log.warn({ err, stream_id: run.streamId }, "MCP cancel failed"));
     reader.leave();
   };
   if (call.signal.aborted) onCancel();

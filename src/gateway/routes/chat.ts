@@ -1,11 +1,10 @@
 import type { FastifyInstance } from "fastify";
-import { rateHeaders } from "../admission.js";
-import type { ChatAdmission } from "../chat-admission.js";
-import type { ChatRuns } from "../runs/chat-runs.js";
-import { storedCompletion } from "../runs/stored-completion.js";
-import { clientOrigin, requestIdentity } from "./request-headers.js";
-import { CHAT_VIEW, respondWithRun } from "./run-responses.js";
-import { WaitingStream } from "./waiting-stream.js";
+import { rateHeaders, type AdmissionDoor, type WorkKind } from "../admission/door.js";
+import type { ChatInput } from "../commands/chat-request.js";
+import { clientOrigin, requestIdentity } from "../http/request-headers.js";
+import { WaitingStream } from "../http/waiting-stream.js";
+import { CHAT_VIEW } from "../sse/chat-view.js";
+import { respondWithRun } from "../sse/respond-with-run.js";
 
 /**
  * `POST /v1/chat/completions`: streamed (SSE) or JSON, or `background: true` (202 at once with
@@ -14,16 +13,16 @@ import { WaitingStream } from "./waiting-stream.js";
  */
 export async function chatRoutes(
   app: FastifyInstance,
-  opts: { admission: ChatAdmission; runs: ChatRuns; keepAliveMs: number },
+  opts: { door: AdmissionDoor; chat: WorkKind<ChatInput, ChatInput>; keepAliveMs: number },
 ): Promise<void> {
   app.post("/v1/chat/completions", async (req, reply) => {
     const streaming = (req.body as { stream?: unknown } | null)?.stream === true;
     // A streamed request that waits (its context's database restarting) gets keep-alives.
     const waiting = streaming ? new WaitingStream(req, reply, opts.keepAliveMs) : null;
-    let started;
+    let ticket;
     try {
-      started = await opts.admission.start(req, req.body, {
-        principal: req.principal!,
+      ticket = await opts.door.admit(opts.chat, req.body, {
+        principal: req.principal,
         correlationId: req.id,
         log: req.log,
         origin: clientOrigin(req),
@@ -38,16 +37,12 @@ export async function chatRoutes(
     } finally {
       waiting?.stop();
     }
-    const { run, input, rate } = started;
+    const { run, input, rate } = ticket;
     if (!waiting?.opened) reply.headers(rateHeaders(rate));
     reply.header("x-stream-id", run.streamId);
     const streamed = input.request.stream === true;
-    if (run.background && !streamed) {
-      return reply
-        .status(202)
-        .send(storedCompletion(run.identity, run.deliveries, run.cancelRequested));
-    }
-    return respondWithRun(req, reply, opts.runs, run, {
+    if (run.background && !streamed) return reply.status(202).send(run.storedCompletion());
+    return respondWithRun(req, reply, run, {
       after: 0,
       json: !streamed,
       keepAliveMs: opts.keepAliveMs,

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from "fastify";
-import { writeSse, SSE_HEADERS } from "../sse/chat-sse.js";
-import { eventStart, type DomainEvents } from "../events/domain-events.js";
 import { BadRequestError } from "../../errors.js";
+import { eventStart, type DomainEvents } from "../events/domain-events.js";
+import { KeepAlive, openSse } from "../http/raw-stream.js";
+import { writeSse } from "../sse/run-sse.js";
 
 type EventsQuery = {
   Querystring: { subject?: string; deliver?: string; start_seq?: string; start_time?: string };
@@ -29,15 +30,16 @@ export async function domainEventRoutes(
     const open = () => {
       if (opened) return;
       opened = true;
-      reply.hijack();
-      res.writeHead(200, { ...SSE_HEADERS, "x-request-id": req.id });
+      openSse(req, reply);
     };
+    let keepAlive: KeepAlive | null = null;
     const subscription = await opts.events.subscribe(
-      req.principal!.tenant,
+      req.principal.tenant,
       subject,
       start,
       async (e) => {
         open();
+        keepAlive?.touch();
         const frame = `id: ${e.seq}\ndata: ${JSON.stringify(e)}\n\n`;
         if (!(await writeSse(res, frame))) throw new Error("subscriber left");
       },
@@ -45,9 +47,9 @@ export async function domainEventRoutes(
     // The stream exists and the consumer is in place: the client gets its 200 now.
     open();
     res.write(": subscribed\n\n");
-    const keepAlive = setInterval(() => res.write(": keep-alive\n\n"), opts.keepAliveMs);
+    keepAlive = new KeepAlive(res, opts.keepAliveMs);
     await new Promise<void>((resolve) => res.once("close", resolve));
-    clearInterval(keepAlive);
+    keepAlive.stop();
     await subscription.close();
     req.log.info({ subject }, "event subscription closed");
   });

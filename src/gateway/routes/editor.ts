@@ -1,31 +1,21 @@
 import type { FastifyInstance } from "fastify";
-import { BadRequestError } from "../../errors.js";
-import { rateHeaders, type Admission } from "../admission.js";
-import { ACTION_VIEW } from "../editor/action-view.js";
-import type { EditorActions } from "../editor/editor-actions.js";
+import { rateHeaders, type AdmissionDoor } from "../admission/door.js";
+import { actionWork, type ActionWorkDeps } from "../editor/action-work.js";
+import { clientOrigin, cursorValue, requestIdentity } from "../http/request-headers.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
-import { clientOrigin, cursorValue, requestIdentity } from "./request-headers.js";
-import { respondWithRun } from "./run-responses.js";
+import { ACTION_VIEW } from "../sse/action-view.js";
+import { respondWithRun } from "../sse/respond-with-run.js";
 
 /** What the editor routes need. */
 export interface EditorRouteOptions {
-  actions: EditorActions;
+  work: ActionWorkDeps;
+  door: AdmissionDoor;
   runs: ChatRuns;
-  /** The key's rate and stream slots, shared with every surface. */
-  admission: Admission;
   keepAliveMs: number;
 }
 
 type NameParams = { Params: { name: string } };
 type StreamParams = { Params: { id: string } };
-
-/** `stream` from a request body: absent (JSON) or a boolean. */
-function streamFlag(body: unknown): boolean {
-  const v = (body as { stream?: unknown } | null)?.stream;
-  if (v === undefined || v === null) return false;
-  if (typeof v !== "boolean") throw new BadRequestError("'stream' must be a boolean.", "stream");
-  return v;
-}
 
 /**
  * Editor actions over HTTP: `GET /v1/editor/actions` (the key's actions and their input schemas),
@@ -34,36 +24,32 @@ function streamFlag(body: unknown): boolean {
  * `Last-Event-ID`) and cancel. Status is `GET /v1/chat/completions/{id}` (every stream has one).
  */
 export async function editorRoutes(app: FastifyInstance, opts: EditorRouteOptions): Promise<void> {
-  const { actions, runs } = opts;
+  const { runs } = opts;
 
   app.get("/v1/editor/actions", async (req) => ({
     object: "list" as const,
-    data: actions.list(req.principal!),
+    data: opts.work.actions.list(req.principal),
   }));
 
   app.post<NameParams>("/v1/editor/actions/:name", async (req, reply) => {
-    const principal = req.principal!;
-    const action = actions.find(principal, req.params.name);
-    const stream = streamFlag(req.body);
-    const input = actions.parseInput(action, req.body);
-    const identity = requestIdentity(req);
-    reply.headers(rateHeaders(await opts.admission.rate(req)));
-    const releaseSlot = opts.admission.slot(principal);
-    const run = await actions.start(action, input, {
-      principal,
-      correlationId: req.id,
-      log: req.log,
-      origin: clientOrigin(req),
-      releaseSlot,
-      ...identity,
-    });
+    const { run, rate, input } = await opts.door.admit(
+      actionWork(opts.work, req.params.name),
+      req.body,
+      {
+        principal: req.principal,
+        correlationId: req.id,
+        log: req.log,
+        origin: clientOrigin(req),
+        ...requestIdentity(req),
+      },
+    );
+    reply.headers(rateHeaders(rate));
     reply.header("x-stream-id", run.streamId);
     return respondWithRun(
       req,
       reply,
-      runs,
       run,
-      { after: 0, json: !stream, keepAliveMs: opts.keepAliveMs },
+      { after: 0, json: !input.stream, keepAliveMs: opts.keepAliveMs },
       ACTION_VIEW,
     );
   });
@@ -75,11 +61,10 @@ export async function editorRoutes(app: FastifyInstance, opts: EditorRouteOption
         cursorValue(req.query.after, "after") ??
         cursorValue(req.headers["last-event-id"], "Last-Event-ID") ??
         0;
-      const run = await runs.open(req.principal!, req.params.id, req.log);
+      const run = await runs.open(req.principal, req.params.id, req.log);
       await respondWithRun(
         req,
         reply,
-        runs,
         run,
         { after, json: false, keepAliveMs: opts.keepAliveMs },
         ACTION_VIEW,
@@ -88,6 +73,6 @@ export async function editorRoutes(app: FastifyInstance, opts: EditorRouteOption
   );
 
   app.post<StreamParams>("/v1/editor/streams/:id/cancel", async (req) =>
-    runs.cancel(req.principal!, req.params.id, "cancelled by the client", req.log),
+    runs.cancel(req.principal, req.params.id, "client_request", req.log),
   );
 }

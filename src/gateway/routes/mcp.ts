@@ -1,20 +1,14 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import type { Admission } from "../admission.js";
+import { hijack } from "../http/raw-stream.js";
+import { headerValue } from "../http/request-headers.js";
 import type { McpSessionOptions, McpSessions } from "../mcp/mcp-sessions.js";
 import type { McpToolDeps } from "../mcp/mcp-tools.js";
-import { headerValue } from "./request-headers.js";
-
-/** True if a JSON-RPC body (one message or a batch) calls a tool. */
-const callsTool = (body: unknown) =>
-  (Array.isArray(body) ? body : [body]).some(
-    (m) => (m as { method?: unknown } | null)?.method === "tools/call",
-  );
 
 /**
  * `/mcp`: the MCP server over streamable HTTP (POST for messages, GET for the server's stream,
  * DELETE to end a session), behind the same authentication as `/v1`. The request's session (see
- * {@link McpSessions}) answers through its transport; a tool call counts against the key's rate
- * like an HTTP request. Sessions end when the app closes.
+ * {@link McpSessions}) answers through its transport; each tool call is admitted through the
+ * admission door like an HTTP request (rate, stream slot). Sessions end when the app closes.
  *
  * The MCP SDK is loaded by the first `/mcp` request: a gateway nobody reaches over MCP (and every
  * test that boots one) never pays for its imports (about a quarter of a second).
@@ -24,7 +18,6 @@ export async function mcpRoutes(
   opts: {
     tools: McpToolDeps;
     sessions: McpSessionOptions;
-    admission: Admission;
   },
 ): Promise<void> {
   let loaded: Promise<McpSessions> | null = null;
@@ -43,10 +36,9 @@ export async function mcpRoutes(
     if (loaded) await (await loaded).closeAll();
   });
   const handle = async (req: FastifyRequest, reply: FastifyReply) => {
-    if (req.method === "POST" && callsTool(req.body)) await opts.admission.rate(req);
     const sessions = await load();
     const target = await sessions.resolve(
-      req.principal!,
+      req.principal,
       headerValue(req.headers["mcp-session-id"]),
       req.method,
       req.body,
@@ -59,12 +51,8 @@ export async function mcpRoutes(
         id: null,
       });
     }
-    // The transport writes the response; headers set so far (rate limit, request id) go with it.
-    reply.hijack();
-    for (const [k, v] of Object.entries(reply.getHeaders())) {
-      if (v !== undefined) reply.raw.setHeader(k, v);
-    }
-    reply.raw.setHeader("x-request-id", req.id);
+    // The transport writes the response; headers set so far (the request id) go with it.
+    hijack(req, reply);
     try {
       await sessions.serve(target, req.raw, reply.raw, req.body);
     } catch (err) {

@@ -3,6 +3,7 @@ import type { Capability, ModelList } from "../../../contracts/index.js";
 import type { CapabilityCatalog } from "../../catalog.js";
 import { ModelNotFoundError } from "../../errors.js";
 import type { Principal } from "../../ports.js";
+import { usable } from "../admission/access.js";
 
 const CATALOG_CREATED = Math.floor(Date.UTC(2026, 0, 1) / 1000);
 
@@ -13,14 +14,9 @@ const modelObject = (c: Capability) => ({
   owned_by: c.owned_by ?? c.context,
 });
 
-/** The capabilities a key may use (its `models` claim), in catalog order. */
-export function visibleCapabilities(catalog: CapabilityCatalog, p: Principal): Capability[] {
-  return catalog.list().filter((c) => !p.models || p.models.includes(c.id));
-}
-
 /** The chat models a key may use: what `/v1/models` lists (actions are listed elsewhere). */
-const visibleModels = (catalog: CapabilityCatalog, p: Principal) =>
-  visibleCapabilities(catalog, p).filter((c) => c.kind === "chat");
+const visibleModels = (catalog: CapabilityCatalog, p: Principal): Capability[] =>
+  usable(p, catalog.list()).filter((c) => c.kind === "chat");
 
 /** `GET /v1/models` and `GET /v1/models/{id}` (what `models.retrieve()` calls). */
 export async function modelRoutes(
@@ -29,12 +25,12 @@ export async function modelRoutes(
 ): Promise<void> {
   app.get("/v1/models", async (req): Promise<ModelList> => ({
     object: "list",
-    data: visibleModels(opts.catalog, req.principal!).map(modelObject),
+    data: visibleModels(opts.catalog, req.principal).map(modelObject),
   }));
   // Model ids may contain "/" (e.g. "org/model"): the wildcard takes the rest of the path.
   app.get<{ Params: { "*": string } }>("/v1/models/*", async (req) => {
     const id = req.params["*"];
-    const c = visibleModels(opts.catalog, req.principal!).find((m) => m.id === id);
+    const c = visibleModels(opts.catalog, req.principal).find((m) => m.id === id);
     if (!c) throw new ModelNotFoundError(id);
     return modelObject(c);
   });

@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { AdminRequiredError, GatewayError } from "../../errors.js";
 import type { StatusSource } from "../../observability/status-report.js";
 import type { Principal, RevocationList, TokenVerifier } from "../../ports.js";
-import { authenticate } from "../auth.js";
+import { authenticate } from "../http/auth.js";
 import { loginPage, STATUS_PAGE } from "../status/status-page.js";
 
 /** What the status routes need. */

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
+import { cursorValue } from "../http/request-headers.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
-import { cursorValue } from "./request-headers.js";
-import { respondWithRun } from "./run-responses.js";
+import { respondWithRun } from "../sse/respond-with-run.js";
 
 type StreamParams = { Params: { id: string } };
 
@@ -20,7 +20,7 @@ export async function streamRoutes(
   const { runs } = opts;
 
   app.get<StreamParams>("/v1/chat/completions/:id", async (req) =>
-    runs.status(req.principal!, streamIdOf(req.params.id)),
+    runs.status(req.principal, streamIdOf(req.params.id)),
   );
 
   // Resume: `Last-Event-ID` (what EventSource sends back), `?starting_after=N` or `?after=N`
@@ -34,8 +34,8 @@ export async function streamRoutes(
         cursorValue(req.query.after, "after") ??
         cursorValue(req.headers["last-event-id"], "Last-Event-ID") ??
         0;
-      const run = await runs.open(req.principal!, streamIdOf(req.params.id), req.log);
-      await respondWithRun(req, reply, runs, run, {
+      const run = await runs.open(req.principal, streamIdOf(req.params.id), req.log);
+      await respondWithRun(req, reply, run, {
         after,
         json: false,
         keepAliveMs: opts.keepAliveMs,
@@ -44,6 +44,6 @@ export async function streamRoutes(
   );
 
   app.post<StreamParams>("/v1/chat/completions/:id/cancel", async (req) =>
-    runs.cancel(req.principal!, streamIdOf(req.params.id), "cancelled by the client", req.log),
+    runs.cancel(req.principal, streamIdOf(req.params.id), "client_request", req.log),
   );
 }

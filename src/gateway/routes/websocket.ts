@@ -21,7 +21,7 @@ export async function websocketRoutes(
     },
   });
   app.get("/v1/ws", { websocket: true }, (socket, req) => {
-    const principal = req.principal!;
+    const principal = req.principal;
     const log = req.log.child({ surface: "websocket", tenant: principal.tenant });
     new WsSession(socket, req, principal, opts, log);
     // A key that expires while the socket is open ends the socket then.

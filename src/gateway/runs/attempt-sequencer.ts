@@ -10,7 +10,8 @@ export type Delivery =
   | { kind: "reset" }
   | Extract<ChatResultEvent, { kind: "completed" | "failed" }>;
 
-type Terminal = Extract<ChatResultEvent, { kind: "completed" | "failed" }>;
+/** A stream's terminal event: its whole answer, or why it has none. */
+export type Terminal = Extract<ChatResultEvent, { kind: "completed" | "failed" }>;
 
 /** Two deltas are the same when they serialise the same (both come from one JSON codec). */
 const sameDelta = (a: ChatDeltaPayload, b: ChatDeltaPayload) =>

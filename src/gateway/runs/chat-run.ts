@@ -1,65 +1,83 @@
-import type { Capability, ChatDelivery, StreamStatus } from "../../../contracts/index.js";
+import type { StoredChatCompletion, StreamStatus } from "../../../contracts/index.js";
+import type { CancelReason } from "../../cancel-reason.js";
+import { DeadlineExceededError } from "../../errors.js";
+import type { Log } from "../../log.js";
 import { metrics } from "../../observability/metrics.js";
-import type { Delivery } from "./attempt-sequencer.js";
+import type { StreamPresence } from "../../ports.js";
+import type { Delivery, Terminal } from "./attempt-sequencer.js";
+import { whenAbandoned, whenLastReaderLeaves } from "./leave-policy.js";
 import type { RunFeed } from "./run-feed.js";
-import { statusOf } from "./stored-completion.js";
+import type { RunIdentity } from "./run-identity.js";
+import { RunReader, type ReadableRun } from "./run-reader.js";
+import { statusOf, storedCompletion } from "./stored-completion.js";
 
-/** Who a stream is and how it is delivered; the same on every instance that serves it. */
-export interface RunIdentity {
-  streamId: string;
-  /** `chatcmpl-<stream id>`: the same on every chunk. */
-  id: string;
-  created: number;
-  model: string;
-  capability: Capability;
-  tenant: string;
-  correlationId: string;
-  /** The chat command's id. */
-  commandId: string;
-  delivery: ChatDelivery;
+/** What every run of one gateway instance shares. */
+export interface RunServices {
+  /** How long a plain stream whose last reader left keeps running for a resume (0 = none). */
+  cancelGraceMs: number;
+  /** Other instances' readers (a stream is cancelled only when nobody reads it anywhere). */
+  presence?: StreamPresence | undefined;
+  /** Writes the stream's cancel command (once per stream); rejects if it could not. */
+  writeCancel(identity: RunIdentity, reason: CancelReason, log: Log): Promise<void>;
+  log: Log;
 }
 
-type Terminal = Extract<Delivery, { kind: "completed" | "failed" }>;
+/**
+ * Why a run stopped being followed here:
+ * - `ended`: it finished and its last reader left (or it had none);
+ * - `abandoned`: its readers left and it was cancelled (or had been already);
+ * - `read_elsewhere`: its readers left here, but another instance reads it;
+ * - `deadline`: its foreground deadline passed (readers get a 504 or an error event);
+ * - `shutdown`: this instance is stopping (readers end after what they have);
+ * - `replaced`: a concurrent open of the same stream won (this one never had readers).
+ */
+export type DisposeReason =
+  "ended" | "abandoned" | "read_elsewhere" | "deadline" | "shutdown" | "replaced";
 
 /**
- * One running chat on this gateway instance: its results (one feed, shared by every reader on
- * the instance), its readers, its deadline, its stream slot and its end. Surfaces (SSE,
- * WebSocket, MCP) never own this life-cycle: they read through a {@link RunReader} and call
- * {@link ChatRuns} to start, attach, cancel or leave.
+ * One running chat (or editor action) on this gateway instance, and the only owner of its
+ * life-cycle: its results (one feed, shared by every reader here), its readers, the stream slots
+ * taken for it, its deadline, the cancel grace period, the presence it holds for other instances,
+ * and its cancel. Surfaces read through a {@link RunReader} and never manage any of these.
  *
  * The run keeps the deliveries of the current attempt, so a reader attaching late on the same
  * instance is served from memory; a `reset` (the answer's attempt changed) starts a new
- * generation that readers notice.
+ * generation that readers notice. {@link dispose} ends everything at once.
  */
-export class ChatRun {
-  /** Deliveries of the current generation: deltas in seq order, then the terminal event. */
+export class ChatRun implements ReadableRun {
   deliveries: Delivery[] = [];
-  /** Bumped by each `reset`. */
   generation = 0;
-  /** A cancel command was written for this stream. */
-  cancelRequested = false;
-  /**
-   * A reader was told the answer was interrupted and to read it whole from the status: the run
-   * must then reach its end even with no reader left (like a background run).
-   */
-  runsToEnd = false;
-  private feedRef: RunFeed | null = null;
+  private cancelAsked: boolean;
+  private runsToEnd = false;
   private terminalEvent: Terminal | null = null;
   private failure: Error | null = null;
-  private closed = false;
+  private disposed = false;
+  private disposeReason: DisposeReason | null = null;
   private readonly readers = new Set<RunReader>();
   private changed: Promise<void>;
   private signalChange!: () => void;
-  private readonly disposers: (() => void)[] = [];
+  /** Stream slots and other holds, released when the run is disposed. */
+  private readonly releases: (() => void)[] = [];
+  private graceTimer: NodeJS.Timeout | null = null;
+  private deadlineTimer: NodeJS.Timeout | null = null;
+  private presenceHold: (() => void) | null = null;
 
   constructor(
     readonly identity: RunIdentity,
-    /**
-     * Called when the last reader leaves, and when the run finishes with no reader (the
-     * registry decides what that means).
-     */
-    private readonly onIdle: (run: ChatRun) => void,
+    private readonly feed: RunFeed,
+    private readonly services: RunServices,
+    opts: {
+      /** A cancel is known to have been written already (a stream opened from its record). */
+      cancelRequested?: boolean;
+      /** Told once, when the run is disposed (the registry forgets it). */
+      onDispose?: (run: ChatRun, reason: DisposeReason) => void;
+    } = {},
   ) {
+    this.cancelAsked = opts.cancelRequested === true;
+    if (opts.onDispose) {
+      const onDispose = opts.onDispose;
+      this.releases.push(() => onDispose(this, this.disposeReason!));
+    }
     this.changed = new Promise((r) => (this.signalChange = r));
   }
 
@@ -84,30 +102,35 @@ export class ChatRun {
   }
 
   get isClosed(): boolean {
-    return this.closed;
+    return this.disposed;
   }
 
   get readerCount(): number {
     return this.readers.size;
   }
 
-  /** The feed the run reads; set once, closed with the run. */
-  set feed(feed: RunFeed) {
-    this.feedRef = feed;
+  /** A cancel command was written for this stream (by anyone, for any reason). */
+  get cancelRequested(): boolean {
+    return this.cancelAsked;
   }
 
-  get feed(): RunFeed | null {
-    return this.feedRef;
+  get error(): Error | null {
+    return this.failure;
   }
 
   /** The status the run's own view gives (see {@link StreamStatus}). */
   get status(): StreamStatus {
-    return statusOf(this.terminalEvent, this.cancelRequested, this.deliveries.length);
+    return statusOf(this.terminalEvent, this.cancelAsked, this.deliveries.length);
+  }
+
+  /** The stored-completion object of what this instance holds. */
+  storedCompletion(): StoredChatCompletion {
+    return storedCompletion(this.identity, this.deliveries, this.cancelAsked);
   }
 
   /** Takes a batch from the feed. */
   accept(batch: Delivery[]): void {
-    if (this.closed) return;
+    if (this.disposed) return;
     for (const d of batch) {
       if (d.kind === "reset") {
         this.generation++;
@@ -119,56 +142,86 @@ export class ChatRun {
       if (d.kind === "failed") metrics.streamFailed(this.identity, d.payload.error);
     }
     this.notify();
-    if (this.terminalEvent && this.readers.size === 0) this.onIdle(this);
+    if (this.terminalEvent && this.readers.size === 0) this.lastReaderLeft();
   }
 
-  /** Makes every reader throw `err` (the deadline passed) and ends the run. */
-  fail(err: Error): void {
-    if (this.closed) return;
-    this.failure = err;
-    this.close();
-  }
-
-  /** A reader over the deliveries after the first `after` deltas. */
+  /**
+   * A reader after the first `after` deltas. A reader coming back stops the grace period; while
+   * the run is unfinished, other instances learn that it is read here.
+   */
   read(after = 0): RunReader {
+    this.stopGrace();
+    if (!this.finished && !this.disposed && !this.presenceHold && this.services.presence) {
+      this.presenceHold = this.services.presence.hold(this.tenant, this.streamId);
+    }
     const reader = new RunReader(this, after);
     this.readers.add(reader);
     return reader;
   }
 
-  /** Runs `fn` when the run closes (timers, slots). */
-  onClose(fn: () => void): void {
-    if (this.closed) fn();
-    else this.disposers.push(fn);
+  /** A stream slot taken for this run, released when it is disposed. */
+  holdSlot(release: () => void): void {
+    if (this.disposed) release();
+    else this.releases.push(release);
   }
 
-  /** Stops the feed and ends every reader after what it has; safe to call more than once. */
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.feedRef?.close();
-    for (const fn of this.disposers.splice(0)) fn();
-    this.notify();
+  /** The deadline of a foreground request: readers get a 504 (or an error event); work stops. */
+  armDeadline(ms: number, log: Log): void {
+    if (this.background || this.disposed || this.deadlineTimer) return;
+    this.deadlineTimer = setTimeout(() => {
+      if (this.finished) return;
+      log.warn({ stream_id: this.streamId }, "request deadline passed");
+      const already = this.cancelAsked;
+      this.cancelAsked = true;
+      this.dispose("deadline", new DeadlineExceededError(ms));
+      if (!already) void this.writeCancel("deadline", log);
+    }, ms);
+    this.deadlineTimer.unref();
   }
 
-  /** @internal used by {@link RunReader}. */
-  get error(): Error | null {
-    return this.failure;
+  /**
+   * Cancels the stream (idempotent): its `chat_cancel` command stops the handler where it runs,
+   * or keeps a queued command from starting. Marked first: a reader leaving meanwhile does not
+   * write a cancel of its own. Rejects if the command could not be written.
+   */
+  async cancel(reason: CancelReason, log: Log): Promise<void> {
+    if (this.finished || this.cancelAsked) return;
+    this.cancelAsked = true;
+    await this.services.writeCancel(this.identity, reason, log);
   }
 
-  /** @internal resolves at the next change. */
+  /** See {@link ReadableRun.keepToEnd}. */
+  keepToEnd(): void {
+    this.runsToEnd = true;
+  }
+
   nextChange(): Promise<void> {
     return this.changed;
   }
 
-  /** @internal */
   detach(reader: RunReader): void {
-    if (this.readers.delete(reader) && this.readers.size === 0) this.onIdle(this);
+    if (this.readers.delete(reader) && this.readers.size === 0) this.lastReaderLeft();
   }
 
-  /** True if a reader resuming after `n` chunks cannot have seen another attempt's text. */
   agreesUpTo(n: number): boolean {
-    return this.generation === 0 && (this.feedRef?.agreesUpTo(n) ?? true);
+    return this.generation === 0 && this.feed.agreesUpTo(n);
+  }
+
+  /**
+   * Ends the run here: the feed, the timers, the presence and the slots are released, and every
+   * reader ends after what it has (or throws `failure`). Safe to call more than once.
+   */
+  dispose(reason: DisposeReason, failure?: Error): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.disposeReason = reason;
+    if (failure) this.failure = failure;
+    this.feed.close();
+    this.stopGrace();
+    if (this.deadlineTimer) clearTimeout(this.deadlineTimer);
+    this.releasePresence();
+    for (const release of this.releases.splice(0)) release();
+    this.notify();
   }
 
   private notify(): void {
@@ -176,70 +229,79 @@ export class ChatRun {
     this.changed = new Promise((r) => (this.signalChange = r));
     signal();
   }
-}
 
-/**
- * One reader's position in a run: batches of deliveries after its cursor, in order. When the
- * run's answer changes attempt, the reader yields `reset` once and starts over at seq 1; so
- * does a reader resuming after chunks that another attempt may have sent.
- */
-export class RunReader {
-  private generation: number;
-  private index = 0;
-  private checked: boolean;
-  private left = false;
-
-  constructor(
-    readonly run: ChatRun,
-    private after: number,
-  ) {
-    this.generation = run.generation;
-    this.checked = after === 0;
-  }
-
-  /** The next deliveries, or `null` once the run has closed and everything was read. */
-  async next(): Promise<Delivery[] | null> {
-    for (;;) {
-      const run = this.run;
-      if (this.left) return null;
-      if (this.generation !== run.generation) {
-        this.generation = run.generation;
-        return this.restart();
-      }
-      const list = run.deliveries;
-      if (!this.checked && (run.finished || countDeltas(list) >= this.after)) {
-        this.checked = true;
-        if (!run.agreesUpTo(this.after)) return this.restart();
-      }
-      if (this.checked && this.index < list.length) {
-        const batch = list
-          .slice(this.index)
-          .filter((d) => d.kind !== "delta" || d.seq > this.after);
-        this.index = list.length;
-        if (batch.length > 0) return batch;
-      }
-      if (run.error) throw run.error;
-      if (run.isClosed) return null;
-      await run.nextChange();
+  /** The last reader left, or the run finished with none: apply the leave policy. */
+  private lastReaderLeft(): void {
+    if (this.readers.size > 0) return;
+    this.releasePresence();
+    const action = whenLastReaderLeaves({
+      readers: this.readers.size,
+      finished: this.finished,
+      closed: this.disposed,
+      background: this.background,
+      runsToEnd: this.runsToEnd,
+      waiting: this.graceTimer !== null,
+      cancelGraceMs: this.services.cancelGraceMs,
+    });
+    switch (action) {
+      case "close":
+        return this.dispose("ended");
+      case "abandon":
+        return void this.abandon();
+      case "wait":
+        this.graceTimer = setTimeout(() => {
+          this.graceTimer = null;
+          void this.abandon();
+        }, this.services.cancelGraceMs);
+        this.graceTimer.unref();
+        return;
+      case "keep":
+      case "none":
+        return;
     }
   }
 
-  /** Stops reading; the run learns it has one reader fewer. */
-  leave(): void {
-    if (this.left) return;
-    this.left = true;
-    this.run.detach(this);
+  /** Nobody reads the stream here: cancel it unless a reader is attached elsewhere. */
+  private async abandon(): Promise<void> {
+    const { presence, log } = this.services;
+    // A client may read it on another instance (a resume, or the original request while a
+    // resumed reader leaves): only the last reader anywhere stops the work.
+    const readElsewhere = presence
+      ? await presence.isHeldElsewhere(this.tenant, this.streamId).catch(() => false)
+      : false;
+    const action = whenAbandoned({
+      readers: this.readers.size,
+      finished: this.finished,
+      closed: this.disposed,
+      readElsewhere,
+      cancelRequested: this.cancelAsked,
+    });
+    if (action === "none") return;
+    if (readElsewhere) {
+      log.info({ stream_id: this.streamId }, "stream read on another instance; left to it");
+      return this.dispose("read_elsewhere");
+    }
+    this.cancelAsked = true;
+    this.dispose("abandoned");
+    if (action === "cancel") {
+      log.info({ stream_id: this.streamId }, "client left before the answer ended");
+      await this.writeCancel("client_disconnected", log);
+    }
   }
 
-  private restart(): Delivery[] {
-    this.index = 0;
-    this.after = 0;
-    this.checked = true;
-    return [{ kind: "reset" }];
+  /** A cancel the run decided on itself: failures are logged where it is written. */
+  private async writeCancel(reason: CancelReason, log: Log): Promise<void> {
+    await this.services.writeCancel(this.identity, reason, log).catch(() => undefined);
   }
-}
 
-function countDeltas(list: Delivery[]): number {
-  const last = list.at(-1);
-  return last?.kind === "delta" ? last.seq : Math.max(0, list.length - 1);
+  private stopGrace(): void {
+    if (!this.graceTimer) return;
+    clearTimeout(this.graceTimer);
+    this.graceTimer = null;
+  }
+
+  private releasePresence(): void {
+    this.presenceHold?.();
+    this.presenceHold = null;
+  }
 }

@@ -1,7 +1,7 @@
 import type { ContextName } from "../../../contracts/index.js";
 import type { Log } from "../../log.js";
 import type { ResultFeed, ResultSubscription } from "../../ports.js";
-import { decodeResultEvents } from "../result-decoder.js";
+import { decodeResultEvents } from "./result-decoder.js";
 import { AttemptSequencer, type Delivery } from "./attempt-sequencer.js";
 
 /**
@@ -53,6 +53,9 @@ export class RunFeed {
   private cursor = 1;
   private filling: Promise<void> | null = null;
   private closed = false;
+  /** Deliveries made before anyone takes them (see {@link deliverTo}). */
+  private early: Delivery[] | null = null;
+  private sink: (deliveries: Delivery[]) => void;
 
   private constructor(
     private readonly feed: ResultFeed,
@@ -60,20 +63,28 @@ export class RunFeed {
     /** Where the results are stored (read on gaps and resumes). */
     readonly subject: string,
     private readonly log: Log,
-    private readonly sink: (deliveries: Delivery[]) => void,
-  ) {}
+    sink: ((deliveries: Delivery[]) => void) | undefined,
+  ) {
+    if (sink) this.sink = sink;
+    else {
+      const early: Delivery[] = (this.early = []);
+      this.sink = (d) => early.push(...d);
+    }
+  }
 
   /**
-   * Subscribes to a stream's results and hands each batch of deliverable events to `sink`.
-   * `replayNow` also reads what is already stored (a resume); otherwise stored events are read
-   * only when a gap, a reconnect or a quiet spell calls for it.
+   * Subscribes to a stream's results and hands each batch of deliverable events to `sink`, or
+   * (without one) keeps them until {@link deliverTo} names who takes them: a feed is opened
+   * before the command is written, so nothing is missed, and before the run that reads it
+   * exists. `replayNow` also reads what is already stored (a resume); otherwise stored events
+   * are read only when a gap, a reconnect or a quiet spell calls for it.
    */
   static async open(
     feed: ResultFeed,
     context: ContextName,
     subjects: { stored: string; live: string },
     log: Log,
-    sink: (deliveries: Delivery[]) => void,
+    sink?: (deliveries: Delivery[]) => void,
     replayNow = false,
   ): Promise<RunFeed> {
     const f = new RunFeed(feed, context, subjects.stored, log, sink);
@@ -82,6 +93,14 @@ export class RunFeed {
     if (replayNow) await f.fill();
     else f.schedule();
     return f;
+  }
+
+  /** From now on deliveries go to `sink`, starting with those kept since the feed opened. */
+  deliverTo(sink: (deliveries: Delivery[]) => void): void {
+    const early = this.early;
+    this.early = null;
+    this.sink = sink;
+    if (early && early.length > 0) sink(early);
   }
 
   /** True once the terminal event has been delivered. */

@@ -4,10 +4,8 @@ import type {
   StreamStatus,
 } from "../../../contracts/index.js";
 import { AnswerAccumulator } from "../../answer-accumulator.js";
-import type { Delivery } from "./attempt-sequencer.js";
-import type { RunIdentity } from "./chat-run.js";
-
-type Terminal = Extract<Delivery, { kind: "completed" | "failed" }>;
+import type { Delivery, Terminal } from "./attempt-sequencer.js";
+import type { RunIdentity } from "./run-identity.js";
 
 /** A stream's status from what is known of it: its terminal event, a cancel, its deltas. */
 export function statusOf(

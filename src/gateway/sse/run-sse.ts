@@ -5,24 +5,18 @@ import {
   StreamInterruptedError,
 } from "../../errors.js";
 import type { Delivery } from "../runs/attempt-sequencer.js";
-import type { RunReader } from "../runs/chat-run.js";
-
-/** Headers every SSE response sends: no caching, no proxy buffering. */
-export const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  connection: "keep-alive",
-  "x-accel-buffering": "no",
-} as const;
+import { KeepAlive } from "../http/raw-stream.js";
+import type { RunReader } from "../runs/run-reader.js";
 
 /** How a streamed response is opened, kept alive and written. */
 export interface SseOptions {
   /** Idle interval after which a `: keep-alive` comment is sent. */
   keepAliveMs: number;
-  /** Extra response headers (stream and request ids). */
-  headers: Record<string, string>;
-  /** Takes the response over from the framework; called once, before the first byte. */
-  takeOver(): void;
+  /**
+   * Takes the response over from the framework and writes its status line and headers; called
+   * once, before the first byte (see `openSse`).
+   */
+  open(): void;
   /** The reader resumes after chunks the client already holds. */
   resumed: boolean;
   /** The status line and headers are out already (the request waited with keep-alives). */
@@ -91,31 +85,14 @@ export async function streamRun(
   const open = (): string => {
     if (started) return "";
     started = true;
-    if (!opts.headersSent) {
-      opts.takeOver();
-      res.writeHead(200, { ...SSE_HEADERS, ...opts.headers });
-    }
+    if (!opts.headersSent) opts.open();
     return format.opening();
   };
   const fail = (err: unknown) => {
     if (!started && !opts.headersSent) throw err;
     if (!res.destroyed) res.end(format.error(err));
   };
-  // One self-re-arming timer; writes only move `lastWriteAt` (no timer churn per batch).
-  let lastWriteAt = Date.now();
-  let idle: NodeJS.Timeout | null = null;
-  const armKeepAlive = (delay: number) => {
-    idle = setTimeout(() => {
-      const quietFor = Date.now() - lastWriteAt;
-      if (res.destroyed) return;
-      if (quietFor >= opts.keepAliveMs) {
-        res.write(open() + ": keep-alive\n\n");
-        lastWriteAt = Date.now();
-        armKeepAlive(opts.keepAliveMs);
-      } else armKeepAlive(opts.keepAliveMs - quietFor);
-    }, delay);
-  };
-  armKeepAlive(opts.keepAliveMs);
+  const keepAlive = new KeepAlive(res, opts.keepAliveMs, open);
   try {
     for (;;) {
       const batch = await reader.next();
@@ -129,7 +106,7 @@ export async function streamRun(
           if (holdsContent) {
             if (out) res.write(out);
             // The error tells the client to read the complete answer later: it must exist.
-            run.runsToEnd = true;
+            run.keepToEnd();
             return fail(new StreamInterruptedError(run.streamId));
           }
           continue;
@@ -147,12 +124,12 @@ export async function streamRun(
         if (!res.destroyed) res.end(out);
         return;
       }
-      lastWriteAt = Date.now();
+      keepAlive.touch();
       if (!(await writeSse(res, out))) return;
     }
   } catch (err) {
     fail(err);
   } finally {
-    if (idle) clearTimeout(idle);
+    keepAlive.stop();
   }
 }

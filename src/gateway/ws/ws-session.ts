@@ -12,17 +12,19 @@ import type { Log } from "../../log.js";
 import { metrics } from "../../observability/metrics.js";
 import type { DomainEventSubscription, Principal, RevocationList } from "../../ports.js";
 import { AuthenticationError } from "../../errors.js";
-import type { ChatAdmission } from "../chat-admission.js";
+import type { AdmissionDoor, WorkKind } from "../admission/door.js";
+import { OpenAIFormatter } from "../chat/openai-format.js";
+import type { ChatInput } from "../commands/chat-request.js";
 import { eventStart, type DomainEvents } from "../events/domain-events.js";
-import { OpenAIFormatter } from "../openai-format.js";
-import type { RunReader } from "../runs/chat-run.js";
+import { clientOrigin } from "../http/request-headers.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
-import { clientOrigin } from "../routes/request-headers.js";
+import type { RunReader } from "../runs/run-reader.js";
 import { SendQueue, type SendQueueLimits } from "./send-queue.js";
 
 /** What a WebSocket session needs. */
 export interface WsSessionDeps {
-  admission: ChatAdmission;
+  door: AdmissionDoor;
+  chat: WorkKind<ChatInput, ChatInput>;
   runs: ChatRuns;
   events?: DomainEvents | undefined;
   revocations?: RevocationList | undefined;
@@ -98,20 +100,20 @@ export class WsSession {
       case "chat": {
         this.assertRoom();
         const startedAt = performance.now();
-        const { run } = await this.deps.admission.start(this.req, msg.request, {
+        const { run } = await this.deps.door.admit(this.deps.chat, msg.request, {
           principal: this.principal,
           correlationId: `${this.req.id}-${String(msg.id).slice(0, 64)}`,
           log: this.log,
           origin: clientOrigin(this.req),
         });
         this.send({ type: "started", id: msg.id, stream_id: run.streamId });
-        return this.follow(this.deps.runs.attach(run), startedAt);
+        return this.follow(run.read(), startedAt);
       }
       case "subscribe": {
         if (this.readers.has(msg.stream_id)) return;
         this.assertRoom();
         const run = await this.deps.runs.open(this.principal, msg.stream_id, this.log);
-        return this.follow(this.deps.runs.attach(run, msg.starting_after ?? 0));
+        return this.follow(run.read(msg.starting_after ?? 0));
       }
       case "unsubscribe":
         this.readers.get(msg.stream_id)?.leave();
@@ -121,7 +123,7 @@ export class WsSession {
         const status = await this.deps.runs.cancel(
           this.principal,
           msg.stream_id,
-          "cancelled by the client",
+          "client_request",
           this.log,
         );
         // A stream followed here ends with its own `done`; otherwise say how it stands.

@@ -4,7 +4,7 @@ import {
   GatewayError,
   PayloadTooLargeError,
   ServiceUnavailableError,
-} from "../errors.js";
+} from "../../errors.js";
 
 /** 429 with `retry-after`: a per-key limit was reached. */
 export class RateLimitedError extends GatewayError {
@@ -15,41 +15,6 @@ export class RateLimitedError extends GatewayError {
       code,
       headers: { "retry-after": String(Math.max(1, Math.ceil(retryAfterSecs))) },
     });
-  }
-}
-
-/**
- * Requests per minute per key: a sliding window of request times. In-memory, so with N gateway
- * instances behind a balancer a key gets up to N× its rate; a shared store is the next step.
- */
-export class RateLimiter {
-  private readonly windows = new Map<string, number[]>();
-
-  constructor(private readonly now: () => number = Date.now) {}
-
-  /** Counts one request; throws {@link RateLimitedError} if the key is over `rpm`. */
-  take(key: string, rpm: number): void {
-    if (rpm <= 0) return;
-    const now = this.now();
-    const times = (this.windows.get(key) ?? []).filter((t) => t > now - 60_000);
-    if (times.length >= rpm) {
-      this.windows.set(key, times);
-      const retry = (times[0]! + 60_000 - now) / 1000;
-      throw new RateLimitedError(
-        `Rate limit reached: ${rpm} requests per minute for this key.`,
-        retry,
-        "rate_limit_exceeded",
-      );
-    }
-    times.push(now);
-    this.windows.set(key, times);
-    if (this.windows.size > 100_000) this.sweep(now);
-  }
-
-  private sweep(now: number): void {
-    for (const [k, times] of this.windows) {
-      if (!times.some((t) => t > now - 60_000)) this.windows.delete(k);
-    }
   }
 }
 

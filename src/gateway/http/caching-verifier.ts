@@ -1,4 +1,4 @@
-import type { Principal, TokenVerifier } from "../ports.js";
+import type { Principal, TokenVerifier } from "../../ports.js";
 
 /**
  * Remembers successfully verified tokens for a short while (never past their `exp`), so a

@@ -5,7 +5,7 @@ import {
   RESULT_EVENT_TYPES,
   type ChatDeltaPayload,
   type ChatResultEvent,
-} from "../../contracts/index.js";
+} from "../../../contracts/index.js";
 
 const decoder = new TextDecoder();
 const isPositiveInt = (v: unknown): v is number => Number.isInteger(v) && (v as number) > 0;

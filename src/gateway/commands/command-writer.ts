@@ -1,28 +1,13 @@
-import {
-  ChatCompletionRequestSchema,
-  type Capability,
-  type ChatCapability,
-  type ChatCompletionRequest,
-  type ChatDelivery,
-  type SubjectSpace,
-} from "../../contracts/index.js";
-import type { CapabilityCatalog } from "../catalog.js";
-import { BadRequestError, ModelNotFoundError } from "../errors.js";
-import { plainZodMessage } from "../validation-message.js";
-import type { Log } from "../log.js";
-import { metrics } from "../observability/metrics.js";
-import { traced, tracer } from "../observability/tracing.js";
-import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
-import type { OutboxMessage, OutboxWriter } from "../ports.js";
-import { withDbRetry } from "../db-retry.js";
+import type { Capability, ChatDelivery, SubjectSpace } from "../../../contracts/index.js";
+import { cancelText, type CancelReason } from "../../cancel-reason.js";
+import { withDbRetry } from "../../db-retry.js";
+import type { Log } from "../../log.js";
+import { metrics } from "../../observability/metrics.js";
+import { traced, tracer } from "../../observability/tracing.js";
+import type { ImmediateDispatcher } from "../../outbox/immediate-dispatcher.js";
+import type { OutboxMessage, OutboxWriter } from "../../ports.js";
 import { buildCancelCommand, buildChatCommand } from "./chat-command.js";
-import type { RunIdentity } from "./runs/chat-run.js";
-
-/** A validated chat request and the capability it names. */
-export interface ChatInput {
-  request: ChatCompletionRequest;
-  capability: ChatCapability;
-}
+import type { ChatInput } from "./chat-request.js";
 
 /** What the UI shell says about the request's user and conversation. */
 export interface ClientOrigin {
@@ -32,9 +17,21 @@ export interface ClientOrigin {
   traceparent?: string | undefined;
 }
 
-/** Ports and settings the chat commands need. */
-export interface ChatCommandsDeps {
-  catalog: CapabilityCatalog;
+/** The stream a command is written for. */
+export interface StreamRef {
+  streamId: string;
+  tenant: string;
+  correlationId: string;
+}
+
+/** A stream to cancel: where its command went, and the command's id (the cancel's cause). */
+export interface CancelTarget extends StreamRef {
+  capability: Capability;
+  commandId: string;
+}
+
+/** Ports and settings the command writer needs. */
+export interface CommandWriterDeps {
   subjects: SubjectSpace;
   outbox: OutboxWriter;
   /** Publishes commands as soon as they are committed (the relay stays the safety net). */
@@ -45,46 +42,13 @@ export interface ChatCommandsDeps {
 /** How long a cancel keeps being retried while its context's database is unreachable. */
 const CANCEL_RETRY_FOR_MS = 60_000;
 
-/** True if any string in `value` contains U+0000. */
-export function containsNul(value: unknown): boolean {
-  if (typeof value === "string") return value.includes("\0");
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value !== null && typeof value === "object") return Object.values(value).some(containsNul);
-  return false;
-}
-
 /**
- * The commands a chat becomes: validation of a request, the `chat_completion` command and the
- * `chat_cancel` command, each written through the owning context's outbox and published at
- * once. Command ids derive from the stream id, so writing one twice keeps the first.
+ * Writes the commands a run becomes (`chat_completion`, `editor_action`, `chat_cancel`), each
+ * through the owning context's outbox and published at once. Command ids derive from the stream
+ * id, so writing one twice keeps the first.
  */
-export class ChatCommands {
-  constructor(private readonly deps: ChatCommandsDeps) {}
-
-  /** Validates a raw body; throws {@link BadRequestError} (400) or {@link NotFoundError} (404). */
-  parse(body: unknown): ChatInput {
-    const parsed = ChatCompletionRequestSchema.safeParse(body);
-    if (!parsed.success) {
-      const { message, param } = plainZodMessage(parsed.error);
-      throw new BadRequestError(`Invalid request: ${message}.`, param);
-    }
-    const request = parsed.data;
-    // Postgres cannot store U+0000 in jsonb: refuse it here, clearly, instead of failing later.
-    if (containsNul(request)) {
-      throw new BadRequestError(
-        "The request contains a NUL character (U+0000), which is not supported.",
-        null,
-        "unsupported_character",
-      );
-    }
-    if (request.n != null && request.n > 1) {
-      throw new BadRequestError("Only n=1 is supported.", "n", "unsupported_value");
-    }
-    // Editor actions are capabilities too, but not models: they run through /v1/editor/actions.
-    const capability = this.deps.catalog.findChat(request.model);
-    if (!capability) throw new ModelNotFoundError(request.model);
-    return { request, capability };
-  }
+export class CommandWriter {
+  constructor(private readonly deps: CommandWriterDeps) {}
 
   /**
    * Writes a stream's chat command. Returns false if the stream's command was already there (a
@@ -92,16 +56,16 @@ export class ChatCommands {
    */
   async writeChat(
     input: ChatInput,
-    identity: Pick<RunIdentity, "streamId" | "tenant" | "correlationId">,
+    stream: StreamRef,
     delivery: ChatDelivery,
     origin: ClientOrigin,
   ): Promise<{ commandId: string; written: boolean }> {
     const command = buildChatCommand(this.deps.subjects, {
       request: input.request,
       capability: input.capability,
-      tenant: identity.tenant,
-      streamId: identity.streamId,
-      correlationId: identity.correlationId,
+      tenant: stream.tenant,
+      streamId: stream.streamId,
+      correlationId: stream.correlationId,
       userId: origin.userId,
       conversationId: origin.conversationId,
       delivery,
@@ -117,14 +81,18 @@ export class ChatCommands {
    * to a short outage or a burst. Resolves once it is written; rejects only after retrying
    * for a minute.
    */
-  async writeCancel(run: RunIdentity, reason: string, log: Log = this.deps.log): Promise<void> {
+  async writeCancel(
+    run: CancelTarget,
+    reason: CancelReason,
+    log: Log = this.deps.log,
+  ): Promise<void> {
     const command = buildCancelCommand(this.deps.subjects, {
       capability: run.capability,
       tenant: run.tenant,
       streamId: run.streamId,
       correlationId: run.correlationId,
       causationId: run.commandId,
-      reason,
+      reason: cancelText(reason),
     });
     const clog = log.child({ stream_id: run.streamId });
     let written: boolean;
@@ -140,7 +108,7 @@ export class ChatCommands {
       throw err;
     }
     if (written) metrics.streamCancelled(reason);
-    clog.info({ reason }, "cancel command written");
+    clog.info({ reason: cancelText(reason) }, "cancel command written");
   }
 
   /**

@@ -1,10 +1,15 @@
-import type { FastifyRequest } from "fastify";
-import { AuthenticationError, ModelNotFoundError } from "../errors.js";
-import type { Principal, RevocationList, TokenVerifier } from "../ports.js";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import fp from "fastify-plugin";
+import { AuthenticationError } from "../../errors.js";
+import type { Principal, RevocationList, TokenVerifier } from "../../ports.js";
 
 declare module "fastify" {
   interface FastifyRequest {
-    principal?: Principal;
+    /**
+     * The caller, set by {@link authPlugin} before any handler of the scope it is registered in
+     * runs (every `/v1` and `/mcp` route): those routes never see a request without one.
+     */
+    principal: Principal;
   }
 }
 
@@ -56,8 +61,17 @@ export async function authenticate(
   return principal;
 }
 
-/** A key limited to some models gets the same 404 for the others as for a missing model. */
-export function assertModelAccess(principal: Principal, modelId: string): void {
-  if (principal.models && !principal.models.includes(modelId))
-    throw new ModelNotFoundError(modelId);
-}
+/**
+ * Authentication for the scope it is registered in (named with fastify-plugin, so its hook and
+ * decoration apply to that scope rather than to a child of it): every request of the scope gets
+ * its `principal` before its handler runs, or a 401.
+ */
+export const authPlugin = fp(
+  async (app: FastifyInstance, opts: { verifier: TokenVerifier; revocations?: RevocationList }) => {
+    app.decorateRequest("principal", null as unknown as Principal);
+    app.addHook("onRequest", async (req) => {
+      req.principal = await authenticate(req, opts.verifier, opts.revocations);
+    });
+  },
+  { name: "sea-auth", fastify: "5.x" },
+);

@@ -6,8 +6,8 @@ import type {
   ChunkDelta,
   FinishReason,
   Usage,
-} from "../../contracts/index.js";
-import type { RunIdentity } from "./runs/chat-run.js";
+} from "../../../contracts/index.js";
+import type { RunIdentity } from "../runs/run-identity.js";
 
 /** Builds the OpenAI wire shapes for one run; `id`, `created`, `model` stay fixed. */
 export class OpenAIFormatter {

@@ -1,43 +1,25 @@
-import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { toOpenAIError } from "../../errors.js";
 import { metrics } from "../../observability/metrics.js";
-import type { ChatRun, RunReader } from "../runs/chat-run.js";
+import { openSse } from "../http/raw-stream.js";
+import type { ChatRun } from "../runs/chat-run.js";
 import { firstChunkTimer } from "../runs/first-chunk.js";
-import type { ChatRuns } from "../runs/chat-runs.js";
-import { collectRun, streamRunAsSse } from "../sse/chat-sse.js";
-import type { SseOptions } from "../sse/run-sse.js";
-
-/** How a surface presents a run over HTTP: as SSE, or collected into one JSON body. */
-export interface RunView {
-  stream(reader: RunReader, res: ServerResponse, opts: SseOptions): Promise<void>;
-  collect(reader: RunReader): Promise<unknown>;
-  /** The error event written when the stream breaks after its first byte. */
-  streamError(err: unknown): string;
-}
-
-/** OpenAI chat: chunks, or the final `chat.completion`. */
-export const CHAT_VIEW: RunView = {
-  stream: streamRunAsSse,
-  collect: collectRun,
-  streamError: (err) => `data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`,
-};
+import { CHAT_VIEW } from "./chat-view.js";
+import type { RunView } from "./run-view.js";
 
 /**
  * Reads `run` for one HTTP response: SSE after `after` deltas, or (`json`) the collected result,
  * both as `view` presents them (OpenAI chat by default). The reader leaves when the response
- * closes, whatever the reason; the registry then decides (grace, cancel) for the run. Before the
+ * closes, whatever the reason; the run then decides (grace, cancel) for itself. Before the
  * first byte, errors go to the error handler, so they keep their real status.
  */
 export async function respondWithRun(
   req: FastifyRequest,
   reply: FastifyReply,
-  runs: ChatRuns,
   run: ChatRun,
   opts: { after: number; json: boolean; keepAliveMs: number; headersSent?: boolean },
   view: RunView = CHAT_VIEW,
 ): Promise<unknown> {
-  const reader = runs.attach(run, opts.after);
+  const reader = run.read(opts.after);
   // Watch the response, not the request: for a POST the request's 'close' fires as soon as
   // the body has been read (CLIENTS.md, "Disconnects and time").
   reply.raw.once("close", () => reader.leave());
@@ -48,15 +30,9 @@ export async function respondWithRun(
   try {
     await view.stream(reader, reply.raw, {
       keepAliveMs: opts.keepAliveMs,
-      // Headers set on the reply so far (rate limits) go out with the hijacked response too.
-      headers: {
-        ...(reply.getHeaders() as Record<string, string>),
-        "x-stream-id": run.streamId,
-        "x-request-id": req.id,
-      },
-      takeOver: () => {
+      open: () => {
         hijacked = true;
-        reply.hijack();
+        openSse(req, reply, { "x-stream-id": run.streamId });
       },
       resumed: opts.after > 0,
       headersSent: opts.headersSent === true,

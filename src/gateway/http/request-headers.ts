@@ -2,7 +2,7 @@ import type { FastifyRequest } from "fastify";
 import { isSubjectToken } from "../../../contracts/index.js";
 import { BadRequestError } from "../../errors.js";
 import { validTraceparent } from "../../observability/tracing.js";
-import type { ClientOrigin } from "../chat-commands.js";
+import type { ClientOrigin } from "../commands/command-writer.js";
 
 /** A header value worth recording: one printable line of at most 256 characters. */
 export function headerValue(v: string | string[] | undefined): string | undefined {

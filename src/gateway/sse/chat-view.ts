@@ -1,11 +1,10 @@
 import type { ServerResponse } from "node:http";
 import type { ChatCompletion } from "../../../contracts/index.js";
 import { CapabilityFailedError, GatewayStoppingError, toOpenAIError } from "../../errors.js";
-import { OpenAIFormatter, SSE_DONE, sseData } from "../openai-format.js";
-import type { RunReader } from "../runs/chat-run.js";
+import { OpenAIFormatter, SSE_DONE, sseData } from "../chat/openai-format.js";
+import type { RunReader } from "../runs/run-reader.js";
+import type { RunView } from "./run-view.js";
 import { streamRun, type SseFormat, type SseOptions } from "./run-sse.js";
-
-export { SSE_HEADERS, writeSse, type SseOptions } from "./run-sse.js";
 
 /** OpenAI chunks: role chunk, one chunk per delta, finish chunk, usage when asked, `[DONE]`. */
 function chatFormat(reader: RunReader): SseFormat {
@@ -28,16 +27,12 @@ function chatFormat(reader: RunReader): SseFormat {
  * {@link streamRun} for when errors keep their HTTP status and when they become
  * `data: {"error":…}`.
  */
-export function streamRunAsSse(
-  reader: RunReader,
-  res: ServerResponse,
-  opts: SseOptions,
-): Promise<void> {
+function streamRunAsSse(reader: RunReader, res: ServerResponse, opts: SseOptions): Promise<void> {
   return streamRun(reader, res, opts, chatFormat(reader));
 }
 
 /** Waits for the terminal event; throws {@link CapabilityFailedError} for a `failed` one. */
-export async function collectRun(reader: RunReader): Promise<ChatCompletion> {
+async function collectRun(reader: RunReader): Promise<ChatCompletion> {
   const fmt = new OpenAIFormatter(reader.run.identity);
   for (let batch = await reader.next(); batch; batch = await reader.next()) {
     for (const d of batch) {
@@ -47,3 +42,10 @@ export async function collectRun(reader: RunReader): Promise<ChatCompletion> {
   }
   throw new GatewayStoppingError(reader.run.streamId);
 }
+
+/** OpenAI chat: chunks, or the final `chat.completion`. */
+export const CHAT_VIEW: RunView = {
+  stream: streamRunAsSse,
+  collect: collectRun,
+  streamError: (err) => `data: ${JSON.stringify(toOpenAIError(err).body)}\n\n`,
+};

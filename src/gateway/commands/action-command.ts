@@ -8,7 +8,7 @@ import {
   type SubjectSpace,
 } from "../../../contracts/index.js";
 import type { OutboxMessage } from "../../ports.js";
-import { commandIdOf } from "../chat-command.js";
+import { commandIdOf } from "./chat-command.js";
 
 /** Everything needed to turn one validated action request into its outbox command. */
 export interface ActionCommandInput {

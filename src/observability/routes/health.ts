@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { checkReadiness } from "../../observability/readiness.js";
+import { checkReadiness } from "../readiness.js";
 import type { ReadinessCheck } from "../../ports.js";
 
 /** What the health routes need. */

@@ -9,9 +9,9 @@ import {
   type ChatParams,
   type Envelope,
   type SubjectSpace,
-} from "../../contracts/index.js";
-import { ID_NAMESPACES, uuidV5 } from "../ids.js";
-import type { OutboxMessage } from "../ports.js";
+} from "../../../contracts/index.js";
+import { ID_NAMESPACES, uuidV5 } from "../../ids.js";
+import type { OutboxMessage } from "../../ports.js";
 
 /**
  * The id of a stream's chat command, or of its cancel command: derived from the tenant and the

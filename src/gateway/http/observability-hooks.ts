@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { GatewayError, ServiceUnavailableError } from "../errors.js";
-import { metrics } from "../observability/metrics.js";
-import { tracer, validTraceparent, type SpanScope } from "../observability/tracing.js";
+import { GatewayError, ServiceUnavailableError } from "../../errors.js";
+import { metrics } from "../../observability/metrics.js";
+import { tracer, validTraceparent, type SpanScope } from "../../observability/tracing.js";
 
 /** The route a request matched, as a label (the template, never the raw URL). */
 const routeOf = (req: FastifyRequest) => req.routeOptions.url ?? "unmatched";

@@ -1,9 +1,9 @@
 import type { ServerResponse } from "node:http";
 import { CapabilityFailedError, GatewayStoppingError, toOpenAIError } from "../../errors.js";
-import type { RunView } from "../routes/run-responses.js";
-import type { RunReader } from "../runs/chat-run.js";
-import { streamRun, type SseFormat, type SseOptions } from "../sse/run-sse.js";
-import { ActionResultBuilder, type EditorActionResponse } from "./action-result.js";
+import { ActionResultBuilder, type EditorActionResponse } from "../editor/action-result.js";
+import type { RunReader } from "../runs/run-reader.js";
+import type { RunView } from "./run-view.js";
+import { streamRun, type SseFormat, type SseOptions } from "./run-sse.js";
 
 /** One named SSE event; a delta's events carry its seq as `id:` (the resume cursor). */
 const event = (name: string, data: unknown, id?: number) =>

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import { metrics } from "../../observability/metrics.js";
+import { metrics } from "../metrics.js";
 
 /**
  * `GET /metrics`: the Prometheus exposition of this process. Unauthenticated like the health
