@@ -1,13 +1,12 @@
 import {
   CHAT_COMMAND,
   type ChatCompletedPayload,
-  type ChatFailedPayload,
   type ContextName,
   type ForeignEnvelope,
   type SubjectSpace,
 } from "../../contracts/index.js";
 import type { Log } from "../log.js";
-import { metrics, type FailureKind } from "../observability/metrics.js";
+import { metrics } from "../observability/metrics.js";
 import { traced } from "../observability/tracing.js";
 import type { ImmediateDispatcher } from "../outbox/immediate-dispatcher.js";
 import type {
@@ -26,20 +25,15 @@ import {
   type ResultBase,
 } from "./command-decoder.js";
 import { withDbRetry, type DbRetryPolicy } from "../db-retry.js";
+import { runAttempt, type AttemptDeps } from "./attempt.js";
 import { decide, type Outcome } from "./decision.js";
 import { runAction } from "./action-runner.js";
 import { DeltaEmitter } from "./delta-emitter.js";
-import {
-  AlreadyProcessedError,
-  CapabilityError,
-  PoisonMessageError,
-  type ChatHandler,
-  type HandlerContext,
-  type HandlerRegistry,
-} from "./handler.js";
+import type { ChatHandler, HandlerContext, HandlerMessage, HandlerRegistry } from "./handler.js";
 import { LeaseKeeper } from "./lease-keeper.js";
+import { cancelledFailure, failureOf } from "./outcome.js";
 import { resultEnvelope, type ResultOrigin } from "./result-events.js";
-import { RunningCommands, StreamCancelledError } from "./running-commands.js";
+import { RunningCommands } from "./running-commands.js";
 import { Settlement, type SettleTarget } from "./settlement.js";
 
 /** Settings and ports of one context's command processing. */
@@ -65,35 +59,16 @@ export interface CommandProcessorDeps {
   dbRetryMs?: number;
 }
 
-/** What the client of a cancelled stream is told. */
-function cancelledFailure(why: string): ChatFailedPayload["error"] {
-  return { message: `Cancelled: ${why}.`, type: "cancelled", code: "cancelled", status: 499 };
-}
-
-/** The outcome of a handler run that threw `err` (data, not code paths). */
-function outcomeOf(err: unknown, signal: AbortSignal, stopping: boolean): Outcome {
-  const reason = signal.aborted ? signal.reason : undefined;
-  if (reason instanceof StreamCancelledError) {
-    return { kind: "failed", failure: cancelledFailure(reason.message) };
-  }
-  if (err instanceof PoisonMessageError) return { kind: "poison", reason: err.message };
-  if (err instanceof CapabilityError) return { kind: "failed", failure: err.failure };
-  if (err instanceof AlreadyProcessedError) {
-    // The handler finished this message in an attempt whose outcome was never recorded here
-    // (a crash between its 200 and the inbox commit). Its answer is gone; the client still
-    // waits, so it is told rather than left hanging.
-    return {
-      kind: "failed",
-      failure: {
-        message: "The handler had already processed this request; its answer cannot be sent again.",
-        type: "conflict",
-        code: "already_processed",
-        status: 409,
-      },
-    };
-  }
-  const why = err instanceof Error ? err.message : String(err);
-  return stopping ? { kind: "stopping", reason: why } : { kind: "transient", reason: why };
+/** The delivered message as a handler sees it. */
+function handlerMessage(cmd: DeliveredCommand, envelope: ForeignEnvelope): HandlerMessage {
+  return {
+    id: cmd.messageId!,
+    subject: cmd.subject,
+    eventType: envelope.event_type,
+    eventVersion: envelope.event_version ?? 1,
+    occurredAt: envelope.occurred_at ?? new Date().toISOString(),
+    causationId: envelope.causation_id ?? null,
+  };
 }
 
 /**
@@ -107,12 +82,20 @@ export class CommandProcessor {
   private readonly leases: LeaseKeeper;
   private readonly settlement: Settlement;
   private readonly retry: DbRetryPolicy;
+  private readonly attemptDeps: AttemptDeps;
 
   constructor(private readonly deps: CommandProcessorDeps) {
     this.running = new RunningCommands(deps.broadcast, deps.context, deps.shutdown);
     this.leases = new LeaseKeeper(deps.inbox, deps.ackWaitMs, deps.log);
     this.retry = { forMs: deps.dbRetryMs ?? 60_000, signal: deps.shutdown };
     this.settlement = new Settlement(deps, this.retry);
+    this.attemptDeps = {
+      inbox: deps.inbox,
+      leases: this.leases,
+      ackWaitMs: deps.ackWaitMs,
+      retry: this.retry,
+      stopping: () => deps.shutdown.aborted,
+    };
   }
 
   /** Commands running here now. */
@@ -201,14 +184,7 @@ export class CommandProcessor {
     // broadcast finds this run (the cancelling worker records, then broadcasts).
     const { controller, forget } = this.running.add(origin.tenant, origin.streamId);
     const ctx: HandlerContext = {
-      message: {
-        id: messageId,
-        subject: cmd.subject,
-        eventType: envelope.event_type,
-        eventVersion: envelope.event_version ?? 1,
-        occurredAt: envelope.occurred_at ?? new Date().toISOString(),
-        causationId: envelope.causation_id ?? null,
-      },
+      message: handlerMessage(cmd, envelope),
       attempt: cmd.deliveryCount,
       tenant: origin.tenant,
       correlationId: origin.correlationId,
@@ -227,60 +203,18 @@ export class CommandProcessor {
         },
         (traceparent) => invoke(handler, { ...ctx, traceparent }),
       );
-    const claiming = withDbRetry(
-      "claiming the command",
-      () => this.deps.inbox.claim(messageId, envelope.event_type, this.deps.ackWaitMs, origin),
-      this.retry,
-      clog,
-    );
-    // Speculative start: a handler without side effects may begin while the inbox claim is in
-    // flight, on a first delivery only (a duplicate first delivery needs the same command
-    // published twice beyond JetStream's dedupe window). Its deltas wait until the claim
-    // names the attempt, and it is aborted (its deltas dropped) if the claim is refused.
-    let speculative: Promise<ChatCompletedPayload> | null = null;
-    if (handler.sideEffects === "none" && cmd.deliveryCount === 1) {
-      speculative = call();
-      speculative.catch(() => undefined);
-    }
-    let outcome: Outcome;
-    let completed: ChatCompletedPayload | undefined;
-    let attempt = cmd.deliveryCount;
     try {
-      const claim = await claiming.catch(async (err: unknown) => {
-        controller.abort(err);
-        await speculative?.catch(() => undefined);
-        throw err;
+      const { outcome, completed, attempt } = await runAttempt(this.attemptDeps, {
+        messageId,
+        eventType: envelope.event_type,
+        deliveryCount: cmd.deliveryCount,
+        origin,
+        call,
+        sideEffectFree: handler.sideEffects === "none",
+        controller,
+        emitter,
+        log: clog,
       });
-      if (claim.status !== "claimed") {
-        controller.abort(new Error(`inbox claim refused: ${claim.status}`));
-        await speculative?.catch(() => undefined);
-        if (claim.status === "processed") clog.info("duplicate delivery: already processed");
-        else clog.info({ retry_in_ms: claim.retryInMs }, "another worker holds this message");
-        outcome =
-          claim.status === "processed"
-            ? { kind: "duplicate" }
-            : { kind: "busy", retryInMs: claim.retryInMs };
-      } else {
-        attempt = claim.attempts;
-        emitter.open(attempt);
-        this.leases.hold(messageId);
-        if (claim.cancelled) {
-          controller.abort(new StreamCancelledError("the client left before the work started"));
-        }
-        try {
-          // Cancelled before it started: never call the handler (a speculative run is aborted).
-          if (controller.signal.aborted) throw controller.signal.reason;
-          completed = await (speculative ?? call());
-          await emitter.flush();
-          outcome = { kind: "completed" };
-        } catch (err) {
-          await emitter.flush().catch(() => undefined);
-          outcome = outcomeOf(err, controller.signal, this.deps.shutdown.aborted);
-          if (outcome.kind === "transient") {
-            clog.warn({ err, attempt }, "attempt failed (handler or publishing its output)");
-          }
-        }
-      }
       const target = this.target(cmd, decoded, { ...origin, attempt }, emitter.nextSeq);
       target.traceparent = trace.traceparent;
       await this.settleTarget(
@@ -375,23 +309,10 @@ export class CommandProcessor {
 
   /** Counts a run that did not complete (a cancellation is not a failure). */
   private countFailure(target: SettleTarget, outcome: Outcome, handler: string): void {
-    const kind = outcome.kind as FailureKind;
-    let message: string;
-    switch (outcome.kind) {
-      case "poison":
-      case "transient":
-      case "stopping":
-        message = outcome.reason;
-        break;
-      case "failed":
-        if (outcome.failure.code === "cancelled") return;
-        message = outcome.failure.message;
-        break;
-      default:
-        return;
-    }
-    metrics.handlerFailed(this.deps.context, handler, kind, {
-      message,
+    const failure = failureOf(outcome);
+    if (!failure) return;
+    metrics.handlerFailed(this.deps.context, handler, failure.kind, {
+      message: failure.message,
       correlationId: target.correlation.correlationId,
       streamId: target.origin?.streamId,
     });

@@ -1,5 +1,10 @@
-import type { ChatDeltaPayload, Envelope } from "../../contracts/index.js";
-import type { CommandProcessorDeps } from "./command-processor.js";
+import type {
+  ChatDeltaPayload,
+  ContextName,
+  Envelope,
+  SubjectSpace,
+} from "../../contracts/index.js";
+import type { LivePublisher, StreamPublisher } from "../ports.js";
 import { resultEnvelope, type ResultOrigin } from "./result-events.js";
 
 const encoder = new TextEncoder();
@@ -11,6 +16,14 @@ export const PERSIST_WINDOW_MS = 200;
 const PERSIST_MAX_BATCH = 64;
 /** Stored batches awaiting their ack before the handler is made to wait. */
 const MAX_PERSIST_IN_FLIGHT = 8;
+
+/** Where an emitter sends deltas: live (core NATS) and stored (JetStream) on its subjects. */
+export interface DeltaEmitterDeps {
+  context: ContextName;
+  subjects: SubjectSpace;
+  publisher: StreamPublisher;
+  live: LivePublisher;
+}
 
 /**
  * Runs the deferred work of every emitter of the process together: all the live messages that
@@ -84,10 +97,7 @@ export class DeltaEmitter {
   private readonly liveSubject: string;
 
   constructor(
-    private readonly deps: Pick<
-      CommandProcessorDeps,
-      "subjects" | "context" | "publisher" | "live"
-    >,
+    private readonly deps: DeltaEmitterDeps,
     private readonly base: Omit<ResultOrigin, "attempt">,
   ) {
     this.subject = deps.subjects.result(deps.context, base.tenant, base.streamId);
