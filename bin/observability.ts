@@ -3,7 +3,6 @@ import { CONTEXTS, type ContextName } from "../contracts/index.js";
 import { JetStreamBacklog } from "../adapters/nats/backlog-stats.js";
 import { watchReconnects } from "../adapters/nats/reconnects.js";
 import { PgBacklog } from "../adapters/postgres/backlog-stats.js";
-import { loadMigrations, schemaVersion } from "../adapters/postgres/migrator.js";
 import type { Config } from "../src/config.js";
 import type { Log } from "../src/log.js";
 import type { ContextSources } from "../src/observability/backlog.js";
@@ -17,11 +16,9 @@ import {
 } from "../src/observability/status-report.js";
 import { StatusSeries } from "../src/observability/status-series.js";
 import { installTracer, tracer } from "../src/observability/tracing.js";
-import type { ReadinessCheck } from "../src/ports.js";
+import { readinessChecks } from "./readiness.js";
+import { ROLES, type Role } from "./roles.js";
 import type { Runtime } from "./runtime.js";
-
-/** A long-running role of the CLI. */
-export type Role = "up" | "gateway" | "relay" | "worker";
 
 /**
  * Before anything is built: metrics on or off and the role label of the Node metrics, and the
@@ -49,61 +46,22 @@ export interface Observability {
 
 /** What this role samples, per context: its own concerns, as its database role allows. */
 function sourcesOf(runtime: Runtime, role: Role, workerContexts: readonly ContextName[]) {
+  const parts = ROLES[role];
   const sources: ContextSources[] = [];
   for (const ctx of CONTEXTS) {
-    const works = role === "up" || (role === "worker" && workerContexts.includes(ctx));
-    if (role === "worker" && !works) continue;
+    const works = parts.worker && workerContexts.includes(ctx);
+    // A worker process samples its own contexts only.
+    if (parts.worker && !parts.gateway && !works) continue;
     // The gateway's database role may read the outbox's state, never the inbox.
     const database = new PgBacklog(runtime.pools[ctx], works);
-    const streams =
-      role === "relay" ? undefined : new JetStreamBacklog(runtime.jsm, runtime.subjects, ctx);
+    // A relay has no stream backlog of its own to show (its work is the outbox).
+    const onlyRelay = parts.relay && !parts.gateway && !parts.worker;
+    const streams = onlyRelay
+      ? undefined
+      : new JetStreamBacklog(runtime.jsm, runtime.subjects, ctx);
     sources.push({ context: ctx, database, streams });
   }
   return sources;
-}
-
-/**
- * A relay's or worker's readiness: its databases at the code's schema version, NATS answering,
- * its streams (and a worker's consumer) present.
- */
-async function roleReadiness(
-  runtime: Runtime,
-  role: Role,
-  workerContexts: readonly ContextName[],
-): Promise<ReadinessCheck[]> {
-  const latest = (await loadMigrations()).at(-1)?.version ?? 0;
-  const contexts = role === "worker" ? workerContexts : CONTEXTS;
-  const { jsm, subjects } = runtime;
-  return [
-    ...contexts.map((ctx) => ({
-      name: `postgres:${ctx}`,
-      check: async () => {
-        const v = await schemaVersion(runtime.pools[ctx]);
-        if (v !== latest) throw new Error(`schema version ${v}, expected ${latest}`);
-      },
-    })),
-    {
-      name: "nats",
-      check: async () => {
-        if (runtime.nc.isClosed()) throw new Error("connection closed");
-        await runtime.nc.flush();
-      },
-    },
-    {
-      name: role === "relay" ? "streams" : "streams and consumer",
-      check: async () => {
-        for (const ctx of contexts) {
-          await jsm.streams.info(subjects.commandStream(ctx));
-          if (role === "relay") {
-            await jsm.streams.info(subjects.eventStream(ctx));
-          } else {
-            await jsm.streams.info(subjects.dlqStream(ctx));
-            await jsm.consumers.info(subjects.commandStream(ctx), subjects.workerDurable(ctx));
-          }
-        }
-      },
-    },
-  ];
 }
 
 /** Other processes' health, from `STATUS_HEALTH_URLS` (a second at most each). */
@@ -134,10 +92,11 @@ export function observe(
     sampleMs,
     log.child({ component: "metrics" }),
     // Only a gateway serves the status page that reads the series.
-    role === "up" || role === "gateway" ? () => series.record() : undefined,
+    ROLES[role].gateway ? () => series.record() : undefined,
   );
   let listener: FastifyInstance | null = null;
-  const readiness = roleReadiness(runtime, role, workerContexts);
+  const parts = ROLES[role];
+  const readiness = readinessChecks(runtime, parts, parts.worker ? workerContexts : CONTEXTS);
   return {
     status: new StatusReport({
       role,

@@ -21,13 +21,7 @@ import { JetStreamDomainEventSource } from "../adapters/nats/domain-event-source
 import { PgCancellationStore } from "../adapters/postgres/cancellation-store.js";
 import { PgInboxStore } from "../adapters/postgres/inbox-store.js";
 import { PgStreamDirectory } from "../adapters/postgres/stream-directory.js";
-import {
-  ensureDatabase,
-  loadMigrations,
-  migrate,
-  provisionContextRole,
-  schemaVersion,
-} from "../adapters/postgres/migrator.js";
+import { ensureDatabase, migrate, provisionContextRole } from "../adapters/postgres/migrator.js";
 import { PgOutboxRelayStore } from "../adapters/postgres/outbox-relay-store.js";
 import { PgOutboxWriter } from "../adapters/postgres/outbox-writer.js";
 import { createPool } from "../adapters/postgres/pool.js";
@@ -36,12 +30,12 @@ import type { Config } from "../src/config.js";
 import { buildGateway, type GatewayAppDeps } from "../src/gateway/app.js";
 import { CachingVerifier } from "../src/gateway/http/caching-verifier.js";
 import type { Log } from "../src/log.js";
-import type { ReadinessCheck } from "../src/ports.js";
 import { ImmediateDispatcher } from "../src/outbox/immediate-dispatcher.js";
 import { OutboxRelay } from "../src/relay/outbox-relay.js";
 import { CommandProcessor } from "../src/worker/command-processor.js";
 import type { HandlerRegistry } from "../src/worker/handler.js";
 import type { Infrastructure } from "./infrastructure.js";
+import { readinessChecks } from "./readiness.js";
 
 /**
  * Stop order: the gateway first, so its open streams can still be served by the workers; parts
@@ -156,32 +150,7 @@ export class Runtime {
     catalog: CapabilityCatalog,
     extra: Partial<GatewayAppDeps> = {},
   ): Promise<FastifyInstance> {
-    const latest = (await loadMigrations()).at(-1)?.version ?? 0;
-    const readiness: ReadinessCheck[] = [
-      ...CONTEXTS.map((ctx) => ({
-        name: `postgres:${ctx}`,
-        check: async () => {
-          const v = await schemaVersion(this.pools[ctx]);
-          if (v !== latest) throw new Error(`schema version ${v}, expected ${latest}`);
-        },
-      })),
-      {
-        name: "nats",
-        check: async () => {
-          if (this.nc.isClosed()) throw new Error("connection closed");
-          await this.nc.flush();
-        },
-      },
-      {
-        name: "streams",
-        check: async () => {
-          for (const ctx of CONTEXTS) {
-            await this.jsm.streams.info(this.subjects.commandStream(ctx));
-            await this.jsm.streams.info(this.subjects.eventStream(ctx));
-          }
-        },
-      },
-    ];
+    const readiness = await readinessChecks(this, { gateway: true, relay: false, worker: false });
     const results = new NatsResultFeed(this.nc, this.jsm, this.subjects);
     const gateway = buildGateway({
       catalog,

@@ -9,7 +9,8 @@ import { COMMANDS, parseCommand, USAGE, UsageError, type CommandName } from "./c
 import { signingSecret } from "./data-dir.js";
 import { failureDetail, failureLine } from "./failure-message.js";
 import type { Infrastructure } from "./infrastructure.js";
-import type { Observability, Role } from "./observability.js";
+import type { Observability } from "./observability.js";
+import { ROLES, type Role } from "./roles.js";
 import type { Runtime } from "./runtime.js";
 
 /**
@@ -127,8 +128,9 @@ async function serve(role: Role, config: Config, log: Log, values: Record<string
     configureTelemetry,
     observe,
   } = await servingModules();
+  const parts = ROLES[role];
   let contexts: readonly ContextName[] = CONTEXTS;
-  if (role === "worker") {
+  if (parts.oneContext) {
     if (!CONTEXTS.includes(values.context as ContextName)) {
       throw new UsageError(`worker needs --context ${CONTEXTS.join("|")}`, COMMANDS.worker.usage);
     }
@@ -137,9 +139,9 @@ async function serve(role: Role, config: Config, log: Log, values: Record<string
   // Configuration files first: a bad catalog should not cost starting PostgreSQL and NATS.
   const catalog = await loadCatalog(config);
   const registries = Object.fromEntries(contexts.map((c) => [c, contextHandlers(config, c)]));
-  if (role === "up" || role === "worker") checkCatalogHandlers(catalog, registries);
+  if (parts.worker) checkCatalogHandlers(catalog, registries);
   const infra: Infrastructure = await resolveInfrastructure(config, log, {
-    verifiesKeys: role === "up" || role === "gateway",
+    verifiesKeys: parts.gateway,
   });
   await configureTelemetry(config, role);
   let runtime: Runtime | null = null;
@@ -165,17 +167,17 @@ async function serve(role: Role, config: Config, log: Log, values: Record<string
   process.on("SIGINT", () => void stop("SIGINT"));
   process.on("SIGTERM", () => void stop("SIGTERM"));
   try {
-    const prepares = role === "up" || infra.development;
+    const prepares = parts.prepares || infra.development;
     await checkNats(config, infra.natsUrl, log);
     await checkDatabases(config, infra.databaseUrls, { createsDatabases: prepares });
     if (prepares) await Runtime.prepare(config, infra, log);
     runtime = await Runtime.connect(config, infra, log, `sea-gateway-${role}`);
     observability = observe(runtime, { role, workerContexts: contexts, config, log });
-    if (role === "up" || role === "worker") {
+    if (parts.worker) {
       for (const ctx of contexts) await runtime.startWorker(ctx, registries[ctx]!);
     }
-    if (role === "up" || role === "relay") for (const ctx of CONTEXTS) runtime.startRelay(ctx);
-    if (role === "up" || role === "gateway") {
+    if (parts.relay) for (const ctx of CONTEXTS) runtime.startRelay(ctx);
+    if (parts.gateway) {
       await runtime
         .startGateway(catalog, { status: observability.status })
         .catch((err: unknown) => {
