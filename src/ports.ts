@@ -4,11 +4,30 @@ import type { ChatDelivery, ChatResultEvent, ContextName, Envelope } from "../co
  * Ports: the interfaces the gateway, relay and worker depend on. Implementations live in
  * `adapters/`; the entry point in `bin/` wires them together.
  *
- * Glossary:
+ * Glossary (the words the code uses, in the order a request meets them):
+ * - stream: one request's durable answer, named by its stream id (`X-Stream-Id`); it outlives
+ *   the connection that started it and can be read from any gateway instance.
+ * - command: what a request becomes (`chat_completion`, `editor_action`, `chat_cancel`), written
+ *   to the owning context's outbox; its id derives from the tenant and the stream id.
  * - outbox row: a message waiting in a context's database to be published (command or terminal
  *   result event); its id is the envelope's `event_id` and the `Nats-Msg-Id`.
  * - inbox row: a command a worker has received; its primary key dedupes redeliveries.
- * - result subject: where one request's result events travel (`…chat_result.v1.<tenant>.<stream>`).
+ * - attempt: one inbox claim of a command by a worker, numbered by the claim; each attempt
+ *   numbers its deltas 1..n (`seq`) and, if it wins, ends with the terminal event at n+1.
+ * - settlement: how a worker closes a delivery once its outcome is known (the decision table:
+ *   ack, settle with the terminal event, retry, dead-letter), committed before the ack.
+ * - result subject: where one stream's result events travel (`…chat_result.v1.<tenant>.<stream>`:
+ *   stored on JetStream, and live on core NATS under `…live…`).
+ * - feed: one gateway instance's subscription to a stream's results, live with gaps filled from
+ *   the stored copy, put in order by the attempt sequencer.
+ * - delivery: what a feed hands on, in order: a delta (with its seq), a `reset` (the answer moved
+ *   to another attempt whose text differs), or the terminal event (completed or failed).
+ * - generation: a run's count of resets; a reader that sees it change starts over.
+ * - run: one stream followed by one gateway instance (`ChatRun`): its feed, readers, slots,
+ *   deadline, grace and cancel; disposed when nobody here needs it any more.
+ * - reader: one client's position in a run (`RunReader`): the deliveries after its cursor.
+ * - surface: a protocol a client reads runs through (SSE, WebSocket, MCP, the Responses API…);
+ *   it admits work through the admission door and translates deliveries, nothing more.
  */
 
 /** A message to write to an outbox. */
