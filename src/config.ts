@@ -5,6 +5,7 @@ import {
   parseEventStreamRules,
   type EventStreamRule,
 } from "./domain-event-rules.js";
+import { MAX_TIMER_MS } from "./long-timer.js";
 import { parseNatsServers } from "./nats-servers.js";
 
 /**
@@ -13,6 +14,19 @@ import { parseNatsServers } from "./nats-servers.js";
  */
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+/** A whole number in [min, max]; every failure says the range (the path names the variable). */
+const intIn = (def: number, min: number, max: number, unit: string) => {
+  const error = `must be a whole number of ${unit} from ${min} to ${max}`;
+  return z.coerce.number({ error }).int(error).min(min, error).max(max, error).default(def);
+};
+/**
+ * A duration that arms a timer: at most Node's timer limit, since a longer one fires after 1 ms
+ * (a 504 at once for REQUEST_DEADLINE_MS, a keep-alive loop for SSE_KEEPALIVE_MS…).
+ */
+const durationMs = (def: number, min = 0) => intIn(def, min, MAX_TIMER_MS, "milliseconds");
+/** A duration in seconds whose milliseconds arm a timer (ACK_WAIT_SECS: the inbox lease). */
+const durationSecs = (def: number, min = 0) =>
+  intIn(def, min, Math.floor(MAX_TIMER_MS / 1000), "seconds");
 const optionalUrl = (protocols: string[]) =>
   z
     .string()
@@ -50,17 +64,17 @@ const EnvSchema = z.object({
   GATEWAY_JWKS_URL: optionalUrl(["http://", "https://"]),
   GATEWAY_JWT_ISSUER: z.string().min(1).optional(),
   GATEWAY_JWT_AUDIENCE: z.string().min(1).optional(),
-  GATEWAY_JWT_CLOCK_TOLERANCE_SECS: int(5),
-  GATEWAY_JWKS_COOLDOWN_MS: int(30_000),
+  GATEWAY_JWT_CLOCK_TOLERANCE_SECS: durationSecs(5),
+  GATEWAY_JWKS_COOLDOWN_MS: durationMs(30_000),
   GATEWAY_REVOKED_JTIS_FILE: z.string().min(1).optional(),
   MAX_BODY_BYTES: int(512 * 1024, 1024),
   MAX_MESSAGES: int(500, 1),
   MAX_PROMPT_CHARS: int(400_000, 1),
   DEFAULT_RPM: int(0),
   DEFAULT_MAX_STREAMS: int(0),
-  REQUEST_DEADLINE_MS: int(600_000, 100),
-  REQUEST_RECEIVE_TIMEOUT_MS: int(30_000, 100),
-  SHED_EVENT_LOOP_DELAY_MS: int(500, 1),
+  REQUEST_DEADLINE_MS: durationMs(600_000, 100),
+  REQUEST_RECEIVE_TIMEOUT_MS: durationMs(30_000, 100),
+  SHED_EVENT_LOOP_DELAY_MS: durationMs(500, 1),
   SHED_HEAP_RATIO: z.coerce.number().min(0.1).max(1).default(0.92),
   NATS_CREDS_FILE: z.string().min(1).optional(),
   // A JetStream cluster keeps at most 5 copies of a stream.
@@ -68,9 +82,9 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   BATCH_SIZE: int(50, 1),
   PG_POOL_SIZE: int(8, 1),
-  PG_POOL_WAIT_MS: int(30_000, 100),
+  PG_POOL_WAIT_MS: durationMs(30_000, 100),
   MAX_INFLIGHT: int(2048, 1),
-  ACK_WAIT_SECS: int(4, 1),
+  ACK_WAIT_SECS: durationSecs(4, 1),
   MAX_DELIVER: int(20, 1),
   DLQ_SUBJECT: z
     .string()
@@ -85,40 +99,40 @@ const EnvSchema = z.object({
         message: "must be dot-separated subject tokens, with {context} for the context name",
       },
     ),
-  ECHO_DELAY_MS: int(0),
-  SSE_KEEPALIVE_MS: int(15_000, 100),
-  STREAM_CANCEL_GRACE_MS: int(0),
-  OUTAGE_WAIT_MS: int(30_000),
+  ECHO_DELAY_MS: durationMs(0),
+  SSE_KEEPALIVE_MS: durationMs(15_000, 100),
+  STREAM_CANCEL_GRACE_MS: durationMs(0),
+  OUTAGE_WAIT_MS: durationMs(30_000),
   DOMAIN_EVENT_STREAMS: z.string().default(DEFAULT_EVENT_STREAMS),
   WS_MAX_BUFFERED_BYTES: int(4 * 1024 * 1024, 1024),
-  WS_SLOW_READER_MS: int(30_000, 100),
-  WS_PING_INTERVAL_MS: int(30_000, 100),
+  WS_SLOW_READER_MS: durationMs(30_000, 100),
+  WS_PING_INTERVAL_MS: durationMs(30_000, 100),
   WS_MAX_SUBSCRIPTIONS: int(256, 1),
   MCP_SESSION_IDLE_MS: int(30 * 60_000, 1_000),
   NATS_NAMESPACE: z.string().regex(SUBJECT_TOKEN).optional(),
   DATA_DIR: z.string().min(1).optional(),
   RELAY_BATCH_SIZE: int(100, 1),
-  RELAY_POLL_MS: int(1000, 10),
-  OUTBOX_DISPATCH_GRACE_MS: int(1000),
+  RELAY_POLL_MS: durationMs(1000, 10),
+  OUTBOX_DISPATCH_GRACE_MS: durationMs(1000),
   CAPABILITIES_FILE: z.string().min(1).optional(),
   UPSTREAM_OPENAI_BASE_URL: optionalUrl(["http://", "https://"]),
   UPSTREAM_OPENAI_API_KEY: z.string().optional(),
   UPSTREAM_MODEL: z.string().min(1).optional(),
   SEA_HANDLER_URL: optionalUrl(["http://", "https://"]),
   VIBESPRO_HANDLER_URL: optionalUrl(["http://", "https://"]),
-  HANDLER_TIMEOUT_MS: int(120_000, 100),
+  HANDLER_TIMEOUT_MS: durationMs(120_000, 100),
   EMBEDDED_POSTGRES_PORT: int(54329, 1).pipe(z.number().max(65535)),
   EMBEDDED_NATS_PORT: int(14222, 1).pipe(z.number().max(65535)),
   SEA_APP_PASSWORD: z.string().min(1).optional(),
   VIBESPRO_APP_PASSWORD: z.string().min(1).optional(),
   SEA_GATEWAY_PASSWORD: z.string().min(1).optional(),
-  SHUTDOWN_GRACE_MS: int(10_000),
+  SHUTDOWN_GRACE_MS: durationMs(10_000),
   METRICS_ENABLED: z
     .enum(["true", "false"], { error: "must be true or false" })
     .default("true")
     .transform((v) => v === "true"),
   METRICS_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  METRICS_SAMPLE_MS: int(5_000, 100),
+  METRICS_SAMPLE_MS: durationMs(5_000, 100),
   STATUS_HEALTH_URLS: z.string().optional(),
   OTEL_EXPORTER_OTLP_ENDPOINT: optionalUrl(["http://", "https://"]),
 });

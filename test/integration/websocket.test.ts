@@ -2,9 +2,10 @@ import { once } from "node:events";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { WsServerMessage } from "../../contracts/index.js";
+import { mintKey, parseDuration } from "../../adapters/auth/jwt-verifier.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
-import { createTestWorld, eventually } from "../helpers/env.js";
+import { createTestWorld, eventually, TEST_SECRET } from "../helpers/env.js";
 import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
 
 // The WebSocket surface with the `ws` package as a real client.
@@ -200,5 +201,33 @@ describe("/v1/ws", () => {
     // 21.6 MB were produced for it; it got what the kernel buffers held plus at most the
     // gateway's bound (here ~4 MB in all): the gateway did not keep the rest.
     expect(received).toBeLessThan((60 * 360_000) / 2);
+  });
+});
+
+// Keys as `sea-gateway keys create` mints them: 30 days by default, a year for LibreChat. Both
+// expire later than a Node timer can wait (2^31-1 ms).
+describe("/v1/ws with the keys users get", () => {
+  it.each(["30d", "365d"])("keeps a socket opened with a %s key through a chat", async (ttl) => {
+    const key = await mintKey(TEST_SECRET, { tenant: "acme", ttlSecs: parseDuration(ttl) });
+    const c = await connect({ headers: { authorization: `Bearer ${key}` } });
+    const closes: number[] = [];
+    c.ws.on("close", (code: number) => closes.push(code));
+    c.send({ type: "chat", id: 1, request: request("one two three four", "sea-drip") });
+    const started = (await c.waitFor((m) => m.type === "started")) as { stream_id: string };
+    await c.waitFor((m) => m.type === "done" && m.stream_id === started.stream_id);
+    expect(textOf(c.messages, started.stream_id)).toBe("one two three four");
+    c.send({ type: "ping" });
+    await c.waitFor((m) => m.type === "pong");
+    expect(closes).toEqual([]);
+    expect(c.ws.readyState).toBe(WebSocket.OPEN);
+    c.ws.close();
+  });
+
+  it("closes the socket with 1008 when its key expires while it is open", async () => {
+    const key = await mintKey(TEST_SECRET, { tenant: "acme", ttlSecs: 2 });
+    const c = await connect({ headers: { authorization: `Bearer ${key}` } });
+    const [code, reason] = (await once(c.ws, "close")) as [number, Buffer];
+    expect(code).toBe(1008);
+    expect(String(reason)).toBe("key expired");
   });
 });

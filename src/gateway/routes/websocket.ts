@@ -1,5 +1,6 @@
 import websocket from "@fastify/websocket";
 import type { FastifyInstance } from "fastify";
+import { setLongTimeout } from "../../long-timer.js";
 import { WsSession, type WsSessionDeps } from "../ws/ws-session.js";
 
 /** The subprotocol a browser offers beside `bearer.<key>` (the server selects this one). */
@@ -24,12 +25,12 @@ export async function websocketRoutes(
     const principal = req.principal;
     const log = req.log.child({ surface: "websocket", tenant: principal.tenant });
     new WsSession(socket, req, principal, opts, log);
-    // A key that expires while the socket is open ends the socket then.
+    // A key that expires while the socket is open ends the socket then. Keys live for weeks
+    // or a year: longer than a Node timer can wait.
     if (principal.expiresAt !== undefined) {
       const ms = principal.expiresAt * 1000 - Date.now();
-      const timer = setTimeout(() => socket.close(1008, "key expired"), Math.max(0, ms));
-      timer.unref();
-      socket.once("close", () => clearTimeout(timer));
+      const timer = setLongTimeout(() => socket.close(1008, "key expired"), ms);
+      socket.once("close", () => timer.clear());
     }
   });
 }
