@@ -108,7 +108,7 @@ const EnvSchema = z.object({
   WS_SLOW_READER_MS: durationMs(30_000, 100),
   WS_PING_INTERVAL_MS: durationMs(30_000, 100),
   WS_MAX_SUBSCRIPTIONS: int(256, 1),
-  MCP_SESSION_IDLE_MS: int(30 * 60_000, 1_000),
+  MCP_SESSION_IDLE_MS: durationMs(30 * 60_000, 1_000),
   NATS_NAMESPACE: z.string().regex(SUBJECT_TOKEN).optional(),
   DATA_DIR: z.string().min(1).optional(),
   RELAY_BATCH_SIZE: int(100, 1),

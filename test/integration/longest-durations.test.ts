@@ -163,8 +163,10 @@ describe("with every duration at the longest value start-up accepts", () => {
 
   it("lets an open stream finish when the gateway stops (SHUTDOWN_GRACE_MS)", async () => {
     // Not kept alive: an idle keep-alive connection would hold the stop for its own timeout.
+    const before = await system.outboxCount();
     const reading = post("sea-drip", TEXT, undefined, { connection: "close" });
-    await eventually(() => system.app.chatRuns.size > 0);
+    // The stream has started once its command is in the outbox.
+    await eventually(async () => (await system.outboxCount()) > before);
     const stopping = system.runtime.stop(world.config(env).shutdownGraceMs);
     const r = await reading;
     expect(sseError(r.body)).toBeUndefined();

@@ -65,6 +65,7 @@ describe("config", () => {
     ["OUTAGE_WAIT_MS", 0, MAX_MS],
     ["WS_SLOW_READER_MS", 100, MAX_MS],
     ["WS_PING_INTERVAL_MS", 100, MAX_MS],
+    ["MCP_SESSION_IDLE_MS", 1_000, MAX_MS],
     ["RELAY_POLL_MS", 10, MAX_MS],
     ["OUTBOX_DISPATCH_GRACE_MS", 0, MAX_MS],
     ["HANDLER_TIMEOUT_MS", 100, MAX_MS],
