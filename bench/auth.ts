@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from "node:fs";
 import { mintKey, JwtVerifier } from "../adapters/auth/jwt-verifier.js";
+import { loadConfig } from "../src/config.js";
 import { CachingVerifier } from "../src/gateway/http/caching-verifier.js";
 
 const SECRET = "bench-secret-0123456789abcdef0123456789abcdef";
@@ -23,8 +24,9 @@ async function timeIt(
 
 const token = await mintKey(SECRET, { tenant: "bench", ttlSecs: 3600, models: ["sea"], rpm: 600 });
 const header = `Bearer ${token}`;
-const verifier = new JwtVerifier({ secret: SECRET });
-const cached = new CachingVerifier(new JwtVerifier({ secret: SECRET }));
+const { clockToleranceSecs } = loadConfig({}).auth;
+const verifier = new JwtVerifier({ secret: SECRET, clockToleranceSecs });
+const cached = new CachingVerifier(new JwtVerifier({ secret: SECRET, clockToleranceSecs }));
 const revoked = new Set(Array.from({ length: 10_000 }, (_, i) => `jti-${i}`));
 
 const rows = [

@@ -27,14 +27,17 @@ const ASYMMETRIC = [
   "EdDSA",
 ];
 
-/** How tokens are checked: a shared HS256 secret, or a JWKS (RFC 8725 §3.1: explicit algorithms). */
+/**
+ * How tokens are checked: a shared HS256 secret, or a JWKS (RFC 8725 §3.1: explicit algorithms).
+ * The settings come from the configuration (src/config/gateway.ts), which holds their defaults.
+ */
 export type JwtVerifierOptions = (
   | { secret: string; jwksUrl?: undefined }
-  | { jwksUrl: string; secret?: undefined; jwksCooldownMs?: number }
+  | { jwksUrl: string; secret?: undefined; jwksCooldownMs: number }
 ) & {
   issuer?: string | undefined;
   audience?: string | undefined;
-  clockToleranceSecs?: number;
+  clockToleranceSecs: number;
 };
 
 /**
@@ -51,7 +54,7 @@ export class JwtVerifier implements TokenVerifier {
     if (opts.jwksUrl) {
       this.key = createRemoteJWKSet(new URL(opts.jwksUrl), {
         cacheMaxAge: 10 * 60_000,
-        cooldownDuration: opts.jwksCooldownMs ?? 30_000,
+        cooldownDuration: opts.jwksCooldownMs,
         timeoutDuration: 5_000,
       });
       this.algorithms = ASYMMETRIC;
@@ -65,7 +68,7 @@ export class JwtVerifier implements TokenVerifier {
     const options = {
       algorithms: this.algorithms,
       requiredClaims: ["exp", "tenant"],
-      clockTolerance: this.opts.clockToleranceSecs ?? 5,
+      clockTolerance: this.opts.clockToleranceSecs,
       ...(this.opts.issuer ? { issuer: this.opts.issuer } : {}),
       ...(this.opts.audience ? { audience: this.opts.audience } : {}),
     };

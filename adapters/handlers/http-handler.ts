@@ -18,10 +18,10 @@ import {
 import { readNdjson, readSse } from "./body-readers.js";
 import { postStreaming, type PostedResponse } from "./http-post.js";
 
-/** Where the handler service is and how long it may take. */
+/** Where the handler service is and how long it may take (HANDLER_TIMEOUT_MS). */
 export interface HttpHandlerOptions {
   url: string;
-  timeoutMs?: number;
+  timeoutMs: number;
 }
 
 /** Raised for 5xx, timeouts and refused connections: the worker redelivers. */
@@ -57,7 +57,7 @@ export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
         payload: cmd,
       };
       let res: PostedResponse;
-      const timeoutMs = opts.timeoutMs ?? 120_000;
+      const timeoutMs = opts.timeoutMs;
       try {
         res = await postStreaming(
           opts.url,

@@ -5,7 +5,10 @@ export function createPool(
   connectionString: string,
   opts: {
     max?: number;
-    /** How long a query may wait for a free connection (a burst queues, it does not fail). */
+    /**
+     * How long a query may wait for a free connection (a burst queues, it does not fail);
+     * PG_POOL_WAIT_MS for the roles' pools, pg's own default (no limit) otherwise.
+     */
     waitMs?: number;
     onError?: (err: Error) => void;
     relaxedCommit?: boolean;
@@ -15,7 +18,7 @@ export function createPool(
     connectionString,
     max: opts.max ?? 10,
     idleTimeoutMillis: 10_000,
-    connectionTimeoutMillis: opts.waitMs ?? 30_000,
+    ...(opts.waitMs !== undefined ? { connectionTimeoutMillis: opts.waitMs } : {}),
     // `relaxedCommit`: commits return before their WAL is flushed. Only for writes whose loss
     // in a database crash is repaired by a retry (leases, "published" marks), never for
     // commands, results or processed marks.

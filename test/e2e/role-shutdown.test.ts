@@ -3,6 +3,7 @@ import { once } from "node:events";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { httpHandler } from "../../adapters/handlers/http-handler.js";
+import { loadConfig } from "../../src/config.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { spawnCli, stopChild, waitReady } from "../helpers/cli.js";
 import { createTestWorld, eventually, SYSTEM } from "../helpers/env.js";
@@ -106,9 +107,12 @@ describe("relay and worker processes", () => {
     const streamId = started.headers.get("x-stream-id")!;
     await eventually(() => handler.held === 1, 10_000, "the worker process to run the command");
     // The second worker, in this process, competes on the same consumer.
-    await sys.startWorkers(new HandlerRegistry().register(httpHandler({ url: handler.url })), [
-      "sea",
-    ]);
+    await sys.startWorkers(
+      new HandlerRegistry().register(
+        httpHandler({ url: handler.url, timeoutMs: loadConfig({}).handlerTimeoutMs }),
+      ),
+      ["sea"],
+    );
 
     const exited = once(worker, "exit");
     worker.kill("SIGTERM");
