@@ -43,7 +43,19 @@ export interface StoredChatCompletion {
   error: { message: string; type: string; code: string | null } | null;
 }
 
-const ClientRef = z.union([z.string().min(1).max(256), z.number().int()]);
+/**
+ * A client's name for one of its requests, echoed back in the gateway's answers: a number, or
+ * text without control characters (a CR or LF could never travel as a header; a NUL could never
+ * be stored).
+ */
+const ClientRef = z.union([
+  z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((s) => !/\p{Cc}/u.test(s), "must not contain control characters (CR, LF, NUL…)"),
+  z.number().int(),
+]);
 const StreamIdField = z.string().min(1).max(256);
 
 /** What a client may send on `/v1/ws`. */

@@ -1,16 +1,33 @@
 import type pg from "pg";
 import type { OutboxMessage } from "../../src/ports.js";
 
+/** What jsonb cannot hold: U+0000, and a lone UTF-16 surrogate (JSON.stringify writes `\udXXX`). */
+const UNSTORABLE_ESCAPE = /\\u0000|\\ud[89a-f][0-9a-f]{2}/;
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const storable = (s: string) => s.replace(UNSTORABLE, "\ufffd");
+
+/** `value` with every string and key made storable. */
+function storableCopy(value: unknown): unknown {
+  if (typeof value === "string") return storable(value);
+  if (Array.isArray(value)) return value.map(storableCopy);
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [storable(k), storableCopy(v)]),
+    );
+  }
+  return value;
+}
+
 /**
- * JSON for a jsonb column. Postgres cannot store U+0000 in jsonb; a model's output may carry
- * one, and failing the whole answer for it would be worse than showing U+FFFD in its place.
+ * JSON for a jsonb column. Postgres cannot store U+0000 or a lone surrogate in jsonb; a model's
+ * output may carry one, and failing the whole answer for it would be worse than showing U+FFFD
+ * in its place. (A client's request never gets here with one: the gateway refuses it with a 400
+ * naming the field.) Checked on the JSON text first, so the common case costs one scan.
  */
 function jsonbText(value: unknown): string {
   const text = JSON.stringify(value);
-  if (!text.includes("\\u0000")) return text;
-  return JSON.stringify(value, (_k, v: unknown) =>
-    typeof v === "string" ? v.replaceAll("\0", "\ufffd") : v,
-  );
+  if (!UNSTORABLE_ESCAPE.test(text)) return text;
+  return JSON.stringify(storableCopy(value));
 }
 
 /** The twelve column arrays of an outbox insert, in the order the SQL below unnests them. */

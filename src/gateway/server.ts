@@ -1,11 +1,28 @@
 import { randomUUID } from "node:crypto";
-import { createServer } from "node:http";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import { createServer, STATUS_CODES } from "node:http";
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from "fastify";
 import { isSubjectToken } from "../../contracts/index.js";
-import { NotFoundError, toOpenAIError } from "../errors.js";
+import { clientErrorAnswer, NotFoundError, toOpenAIError } from "../errors.js";
 import type { Log } from "../log.js";
 import { traceIdOf, validTraceparent } from "../observability/tracing.js";
+import { assertJsonDepth } from "../request-text.js";
 import { countRejection, instrumentHttp } from "./http/observability-hooks.js";
+
+/** An OpenAI error body as JSON text, for answers written outside fastify's reply. */
+const errorJson = (status: number, message: string, code: string) =>
+  JSON.stringify({
+    error: {
+      message,
+      type: status >= 500 ? "server_error" : "invalid_request_error",
+      param: null,
+      code,
+    },
+  });
 
 /** A URL fit for logs: a key passed as `access_token` never reaches them. */
 const loggableUrl = (url: string) => url.replace(/([?&]access_token=)[^&]*/g, "$1[redacted]");
@@ -40,15 +57,49 @@ export function createGatewayServer(opts: {
     }),
     // Slow senders: Node checks every `connectionsCheckingInterval`, so check often enough for
     // the limit to hold.
-    serverFactory: (handler) =>
-      createServer(
+    serverFactory: (handler) => {
+      const server = createServer(
         {
           requestTimeout: receiveTimeoutMs,
           headersTimeout: Math.min(receiveTimeoutMs, 60_000),
           connectionsCheckingInterval: Math.min(1_000, receiveTimeoutMs),
         },
         handler,
-      ),
+      );
+      // An `Expect` other than 100-continue: Node answers 417 itself, with no body.
+      server.on("checkExpectation", (_req, res) => {
+        const body = errorJson(417, "Only 'Expect: 100-continue' is supported.", "invalid_request");
+        res.writeHead(417, {
+          "content-type": "application/json",
+          "content-length": Buffer.byteLength(body),
+          connection: "close",
+        });
+        res.end(body);
+      });
+      return server;
+    },
+    // Refusals before routing (a bad URL, a parameter too long) keep the OpenAI error shape.
+    frameworkErrors: (err, req, reply) => {
+      const { status, headers, body } = toOpenAIError(err, { bodyLimit });
+      req.log.info({ status, code: body.error.code }, body.error.message);
+      void (reply as FastifyReply).status(status).headers(headers).send(body);
+    },
+    // A request Node's parser cannot read (headers too large, bytes no URL may hold) is answered
+    // in the OpenAI shape too, and the connection closed, saying so: nothing more can be read
+    // from it.
+    clientErrorHandler: (err: NodeJS.ErrnoException, socket) => {
+      if (err.code === "ECONNRESET" || socket.destroyed) return;
+      const { status, message } = clientErrorAnswer(err.code);
+      opts.log.debug({ code: err.code, status }, "refused a request that is not valid HTTP");
+      if (socket.writable) {
+        const body = errorJson(status, message, "invalid_request");
+        socket.write(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\ncontent-type: application/json\r\n` +
+            `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+        );
+      }
+      socket.destroy();
+    },
   });
 
   app.setErrorHandler((err, req, reply) => {
@@ -63,6 +114,10 @@ export function createGatewayServer(opts: {
   });
   app.addHook("onRequest", async (req) => {
     req.log.debug({ method: req.method, url: loggableUrl(req.url) }, "incoming request");
+  });
+  // Nesting is bounded before any handler walks a body (a walk of 10,000 levels overflows).
+  app.addHook("preValidation", async (req) => {
+    if (req.body !== null && typeof req.body === "object") assertJsonDepth(req.body);
   });
   app.addHook("onSend", async (req, reply) => {
     reply.header("x-request-id", req.id);

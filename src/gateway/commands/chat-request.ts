@@ -5,20 +5,13 @@ import {
 } from "../../../contracts/index.js";
 import type { CapabilityCatalog } from "../../catalog.js";
 import { BadRequestError, ModelNotFoundError } from "../../errors.js";
+import { assertStorableText } from "../../request-text.js";
 import { plainZodMessage } from "../../validation-message.js";
 
 /** A validated chat request and the capability it names. */
 export interface ChatInput {
   request: ChatCompletionRequest;
   capability: ChatCapability;
-}
-
-/** True if any string in `value` contains U+0000. */
-export function containsNul(value: unknown): boolean {
-  if (typeof value === "string") return value.includes("\0");
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value !== null && typeof value === "object") return Object.values(value).some(containsNul);
-  return false;
 }
 
 /**
@@ -32,14 +25,9 @@ export function parseChatRequest(catalog: CapabilityCatalog, body: unknown): Cha
     throw new BadRequestError(`Invalid request: ${message}.`, param);
   }
   const request = parsed.data;
-  // Postgres cannot store U+0000 in jsonb: refuse it here, clearly, instead of failing later.
-  if (containsNul(request)) {
-    throw new BadRequestError(
-      "The request contains a NUL character (U+0000), which is not supported.",
-      null,
-      "unsupported_character",
-    );
-  }
+  // Postgres cannot store U+0000 or a lone surrogate: refuse it here, naming the field,
+  // instead of failing later.
+  assertStorableText(request, "request");
   if (request.n != null && request.n > 1) {
     throw new BadRequestError("Only n=1 is supported.", "n", "unsupported_value");
   }

@@ -10,9 +10,9 @@ import type { CapabilityCatalog } from "../../catalog.js";
 import { notAfter, TextLines } from "../../editor/text-positions.js";
 import { BadRequestError, NotFoundError, PayloadTooLargeError } from "../../errors.js";
 import type { Principal } from "../../ports.js";
+import { assertStorableText } from "../../request-text.js";
 import { plainZodMessage } from "../../validation-message.js";
 import { usable } from "../admission/access.js";
-import { containsNul } from "../commands/chat-request.js";
 
 /** What the editor actions need. */
 export interface EditorActionsDeps {
@@ -83,13 +83,7 @@ export class EditorActions {
       throw new BadRequestError(`Invalid input for '${action.id}': ${message}.`, param);
     }
     const input: EditorActionInput = parsed.data;
-    if (containsNul(input)) {
-      throw new BadRequestError(
-        "The input contains a NUL character (U+0000), which is not supported.",
-        null,
-        "unsupported_character",
-      );
-    }
+    assertStorableText(input, "input");
     const size = input.content.length + (input.instruction?.length ?? 0);
     if (size > this.deps.limits.maxPromptChars) {
       throw new PayloadTooLargeError(

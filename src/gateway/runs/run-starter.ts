@@ -1,7 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { ContextName } from "../../../contracts/index.js";
-import { withDbRetry } from "../../db-retry.js";
-import { IdempotencyMismatchError, ServiceUnavailableError } from "../../errors.js";
+import { isDatabaseOutage, isDataException, withDbRetry } from "../../db-retry.js";
+import {
+  BadRequestError,
+  IdempotencyMismatchError,
+  ServiceUnavailableError,
+} from "../../errors.js";
 import { ID_NAMESPACES, sha256, stableJson, uuidV5 } from "../../ids.js";
 import type { Log } from "../../log.js";
 import type { ResultFeed, StreamDirectory } from "../../ports.js";
@@ -73,6 +77,16 @@ export class RunStarter {
       );
     } catch (err) {
       feed.close();
+      // Data the database refuses is the request's fault, not an outage: the door refuses what
+      // it knows (NUL, lone surrogates); this is the net for anything it does not.
+      if (isDataException(err)) {
+        throw new BadRequestError(
+          "The request holds a value the database cannot store.",
+          null,
+          "unsupported_value",
+        );
+      }
+      if (!isDatabaseOutage(err)) throw err;
       throw new ServiceUnavailableError(
         `The ${capability.context} context is unavailable; retry shortly.`,
         1,

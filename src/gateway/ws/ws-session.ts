@@ -3,12 +3,15 @@ import type { WebSocket } from "ws";
 import { plainZodMessage } from "../../validation-message.js";
 import { firstChunkTimer } from "../runs/first-chunk.js";
 import {
+  isSubjectToken,
   WsClientMessageSchema,
   type WsClientMessage,
   type WsServerMessage,
 } from "../../../contracts/index.js";
 import { BadRequestError, CapabilityFailedError, toOpenAIError } from "../../errors.js";
+import { sha256 } from "../../ids.js";
 import type { Log } from "../../log.js";
+import { assertJsonDepth } from "../../request-text.js";
 import { metrics } from "../../observability/metrics.js";
 import type { DomainEventSubscription, Principal, RevocationList } from "../../ports.js";
 import { AuthenticationError } from "../../errors.js";
@@ -20,6 +23,15 @@ import { clientOrigin } from "../http/request-headers.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
 import type { RunReader } from "../runs/run-reader.js";
 import { SendQueue, type SendQueueLimits } from "./send-queue.js";
+
+/**
+ * A chat's correlation id: the socket's request id and the client's own id for the chat, which
+ * travels as a NATS header and is stored, so only as a subject token (any other id is hashed).
+ */
+function correlationIdOf(requestId: string, clientId: string | number): string {
+  const id = String(clientId);
+  return `${requestId}-${isSubjectToken(id) ? id : sha256(id).slice(0, 16)}`;
+}
 
 /** What a WebSocket session needs. */
 export interface WsSessionDeps {
@@ -71,6 +83,7 @@ export class WsSession {
       } catch {
         throw new BadRequestError("The frame is not JSON.", null, "invalid_message");
       }
+      assertJsonDepth(json);
       const parsed = WsClientMessageSchema.safeParse(json);
       if (!parsed.success) {
         const { message } = plainZodMessage(parsed.error);
@@ -102,7 +115,7 @@ export class WsSession {
         const startedAt = performance.now();
         const { run } = await this.deps.door.admit(this.deps.chat, msg.request, {
           principal: this.principal,
-          correlationId: `${this.req.id}-${String(msg.id).slice(0, 64)}`,
+          correlationId: correlationIdOf(this.req.id, msg.id),
           log: this.log,
           origin: clientOrigin(this.req),
         });
