@@ -10,16 +10,20 @@ function swapSegment(dir: string, from: string, to: string): string {
 
 type Convention = (dir: string, name: string, ext: string) => string;
 
-/** How each language names a test file for a source file (data, not code). */
-const CONVENTIONS: Record<string, Convention> = {
-  python: (dir, name, ext) => path.join(dir, `test_${name}${ext}`),
-  go: (dir, name, ext) => path.join(dir, `${name}_test${ext}`),
-  rust: (dir, name, ext) => path.join(swapSegment(dir, "src", "tests"), `${name}${ext}`),
-  java: (dir, name, ext) => path.join(swapSegment(dir, "main", "test"), `${name}Test${ext}`),
-  kotlin: (dir, name, ext) => path.join(swapSegment(dir, "main", "test"), `${name}Test${ext}`),
-  ruby: (dir, name, ext) => path.join(swapSegment(dir, "lib", "spec"), `${name}_spec${ext}`),
-  csharp: (dir, name, ext) => path.join(dir, `${name}Tests${ext}`),
-};
+/**
+ * How each language names a test file for a source file (data, not code). A Map: the language
+ * comes from the request, and `__proto__` or `constructor` must find nothing, not an object's
+ * inherited members.
+ */
+const CONVENTIONS = new Map<string, Convention>([
+  ["python", (dir, name, ext) => path.join(dir, `test_${name}${ext}`)],
+  ["go", (dir, name, ext) => path.join(dir, `${name}_test${ext}`)],
+  ["rust", (dir, name, ext) => path.join(swapSegment(dir, "src", "tests"), `${name}${ext}`)],
+  ["java", (dir, name, ext) => path.join(swapSegment(dir, "main", "test"), `${name}Test${ext}`)],
+  ["kotlin", (dir, name, ext) => path.join(swapSegment(dir, "main", "test"), `${name}Test${ext}`)],
+  ["ruby", (dir, name, ext) => path.join(swapSegment(dir, "lib", "spec"), `${name}_spec${ext}`)],
+  ["csharp", (dir, name, ext) => path.join(dir, `${name}Tests${ext}`)],
+]);
 
 /** `dir/name.test.ext`: TypeScript, JavaScript and anything without a convention above. */
 const fallback: Convention = (dir, name, ext) => path.join(dir, `${name}.test${ext}`);
@@ -32,6 +36,6 @@ const fallback: Convention = (dir, name, ext) => path.join(dir, `${name}.test${e
 export function testFilePath(sourcePath: string, language: string): string {
   const ext = path.extname(sourcePath);
   const name = path.basename(sourcePath, ext);
-  const convention = CONVENTIONS[language.toLowerCase()] ?? fallback;
+  const convention = CONVENTIONS.get(language.toLowerCase()) ?? fallback;
   return convention(path.dirname(sourcePath), name, ext);
 }

@@ -116,24 +116,36 @@ export function eventStart(v: {
   start_time?: string | undefined;
   lastEventId?: string | undefined;
 }): EventStart {
+  // Stream sequences are exact integers here only below 2^53 (NATS refuses 2^64 and beyond).
   if (v.lastEventId !== undefined) {
     const n = Number(v.lastEventId);
-    if (!Number.isInteger(n) || n < 0)
+    if (!Number.isSafeInteger(n) || n < 0 || n + 1 > Number.MAX_SAFE_INTEGER) {
       throw new BadRequestError("Bad Last-Event-ID.", "Last-Event-ID");
+    }
     return { deliver: "seq", seq: n + 1 };
   }
   if (v.start_seq !== undefined) {
     const n = Number(v.start_seq);
-    if (!Number.isInteger(n) || n < 1) {
-      throw new BadRequestError("'start_seq' must be a positive integer.", "start_seq");
+    if (!Number.isSafeInteger(n) || n < 1) {
+      throw new BadRequestError(
+        `'start_seq' must be an integer from 1 to ${Number.MAX_SAFE_INTEGER}.`,
+        "start_seq",
+      );
     }
     return { deliver: "seq", seq: n };
   }
   if (v.start_time !== undefined) {
-    if (Number.isNaN(Date.parse(v.start_time))) {
-      throw new BadRequestError("'start_time' must be an ISO 8601 time.", "start_time");
+    const t = Date.parse(v.start_time);
+    // NATS reads RFC 3339 times, whose years have four digits: a year JavaScript can parse but
+    // RFC 3339 cannot write (−271821, +275760, −000001) would fail there.
+    const year = new Date(t).getUTCFullYear();
+    if (Number.isNaN(t) || year < 1 || year > 9999) {
+      throw new BadRequestError(
+        "'start_time' must be an ISO 8601 time between the years 0001 and 9999.",
+        "start_time",
+      );
     }
-    return { deliver: "time", time: new Date(v.start_time).toISOString() };
+    return { deliver: "time", time: new Date(t).toISOString() };
   }
   if (v.deliver === undefined || v.deliver === "new") return { deliver: "new" };
   if (v.deliver === "all") return { deliver: "all" };

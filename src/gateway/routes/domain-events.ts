@@ -5,8 +5,15 @@ import { KeepAlive, openSse } from "../http/raw-stream.js";
 import { writeSse } from "../sse/run-sse.js";
 
 type EventsQuery = {
-  Querystring: { subject?: string; deliver?: string; start_seq?: string; start_time?: string };
+  Querystring: Record<string, string | string[] | undefined>;
 };
+
+/** One value of a query parameter; the same parameter given twice is a 400 naming it. */
+function single(query: EventsQuery["Querystring"], name: string): string | undefined {
+  const v = query[name];
+  if (Array.isArray(v)) throw new BadRequestError(`'${name}' was given more than once.`, name);
+  return v;
+}
 
 /**
  * `GET /v1/events?subject=…`: a tenant's domain events as SSE (`id:` = stream sequence, so
@@ -18,11 +25,13 @@ export async function domainEventRoutes(
   opts: { events: DomainEvents; keepAliveMs: number },
 ): Promise<void> {
   app.get<EventsQuery>("/v1/events", async (req, reply) => {
-    const { subject } = req.query;
+    const subject = single(req.query, "subject");
     if (!subject) throw new BadRequestError("'subject' is required.", "subject");
     const lastEventId = req.headers["last-event-id"];
     const start = eventStart({
-      ...req.query,
+      deliver: single(req.query, "deliver"),
+      start_seq: single(req.query, "start_seq"),
+      start_time: single(req.query, "start_time"),
       lastEventId: Array.isArray(lastEventId) ? lastEventId[0] : lastEventId,
     });
     const res = reply.raw;
