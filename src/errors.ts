@@ -158,7 +158,32 @@ const FRAMEWORK_ERRORS: Record<string, { code: string; message: (ctx: ErrorConte
     code: "invalid_request",
     message: () => "The request body's size does not match its Content-Length header.",
   },
+  FST_ERR_BAD_URL: {
+    code: "invalid_url",
+    message: () => "The URL is not valid: it has bad percent-encoding (e.g. '%zz').",
+  },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    code: "invalid_url",
+    message: () => "A path parameter of the URL is too long (at most 100 characters).",
+  },
 };
+
+/**
+ * The answers Node's HTTP parser gives a request it cannot read (fastify's `clientError`):
+ * status and message by Node's error code; anything else is a 400.
+ */
+export function clientErrorAnswer(code: string | undefined): { status: number; message: string } {
+  switch (code) {
+    case "HPE_HEADER_OVERFLOW":
+      return { status: 431, message: "The request headers are too large." };
+    case "ERR_HTTP_REQUEST_TIMEOUT":
+      return { status: 408, message: "The request did not arrive in time." };
+    case "HPE_INVALID_URL":
+      return { status: 400, message: "The URL is not valid (it must be ASCII)." };
+    default:
+      return { status: 400, message: "The request is not valid HTTP." };
+  }
+}
 
 /** `512 KiB`, `1.5 MiB`: a limit as a person reads it. */
 function formatBytes(n: number): string {
@@ -187,7 +212,10 @@ export function toOpenAIError(
   const status = (err as { statusCode?: unknown } | null)?.statusCode;
   if (typeof status === "number" && status >= 400 && status < 500) {
     const fastifyCode = (err as { code?: unknown }).code;
-    const known = typeof fastifyCode === "string" ? FRAMEWORK_ERRORS[fastifyCode] : undefined;
+    const known =
+      typeof fastifyCode === "string" && Object.hasOwn(FRAMEWORK_ERRORS, fastifyCode)
+        ? FRAMEWORK_ERRORS[fastifyCode]
+        : undefined;
     return {
       status,
       headers: {},
