@@ -229,6 +229,7 @@ export class Runtime {
     const store = new PgOutboxRelayStore(this.relaxedPools[ctx], this.infra.databaseUrls[ctx], log);
     const relay = new OutboxRelay({
       context: ctx,
+      subjects: this.subjects,
       store,
       // A batch pending when NATS comes back is sent again at once (see ResendClock), so rows
       // written during an outage go out as soon as JetStream is ready, not a timeout later.

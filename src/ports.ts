@@ -64,7 +64,19 @@ export interface ClaimedOutboxRow {
 }
 
 /** What happened to one claimed row. */
-export type PublishOutcome = { id: string; ok: true } | { id: string; ok: false; error: string };
+export type PublishOutcome =
+  | { id: string; ok: true }
+  | {
+      id: string;
+      ok: false;
+      error: string;
+      /**
+       * The bus refuses the row for what it is: it is closed as refused (never retried) and
+       * `instead` is written in its place, in the same transaction (the terminal event its
+       * client waits for).
+       */
+      refused?: { instead: OutboxMessage[] };
+    };
 
 /** One context's outbox, as the relay sees it. */
 export interface OutboxRelayStore {

@@ -1,5 +1,6 @@
 import { headers as natsHeaders, type JetStreamClient, type NatsConnection } from "nats";
 import type { Log } from "../../src/log.js";
+import { MessageRefusedError } from "../../src/outbox/message-refused.js";
 import { sleep } from "../../src/sleep.js";
 import type { LivePublisher, MessageHeaders, StreamPublisher } from "../../src/ports.js";
 
@@ -8,6 +9,19 @@ import type { LivePublisher, MessageHeaders, StreamPublisher } from "../../src/p
  * could not be reached in time: a restart, a reconnect, a cluster electing a stream leader.
  */
 const UNREACHABLE = new Set(["TIMEOUT", "503", "DISCONNECT"]);
+
+/** Refusals of the message itself: sending it again can never succeed. */
+const REFUSED = new Set(["BAD_HEADER", "MAX_PAYLOAD_EXCEEDED", "BAD_SUBJECT", "BAD_PAYLOAD"]);
+
+/** `err` as a {@link MessageRefusedError} when the bus refuses the message for what it is. */
+function refusal(err: unknown): unknown {
+  const code = (err as { code?: string } | null)?.code ?? "";
+  return REFUSED.has(code)
+    ? new MessageRefusedError(`the bus refuses this message (${code}): ${(err as Error).message}`, {
+        cause: err,
+      })
+    : err;
+}
 
 /** After a reconnect, a publish not yet acknowledged is sent again this often… */
 export const RESEND_EVERY_MS = 250;
@@ -98,10 +112,14 @@ export class JetStreamPublisher implements StreamPublisher {
     h: MessageHeaders,
   ): Promise<void> {
     const hdrs = natsHeaders();
-    hdrs.set("X-Correlation-Id", h.correlationId);
-    if (h.causationId) hdrs.set("X-Causation-Id", h.causationId);
-    hdrs.set("X-Tenant-Id", h.tenantId);
-    if (h.traceparent) hdrs.set("traceparent", h.traceparent);
+    try {
+      hdrs.set("X-Correlation-Id", h.correlationId);
+      if (h.causationId) hdrs.set("X-Causation-Id", h.causationId);
+      hdrs.set("X-Tenant-Id", h.tenantId);
+      if (h.traceparent) hdrs.set("traceparent", h.traceparent);
+    } catch (err) {
+      throw refusal(err);
+    }
     const giveUpAt = Date.now() + this.retry.retryForMs;
     for (;;) {
       try {
@@ -123,7 +141,7 @@ export class JetStreamPublisher implements StreamPublisher {
         continue;
       } catch (err) {
         const code = (err as { code?: string }).code ?? "";
-        if (!UNREACHABLE.has(code) || Date.now() >= giveUpAt) throw err;
+        if (!UNREACHABLE.has(code) || Date.now() >= giveUpAt) throw refusal(err);
         this.retry.log?.debug({ subject, msg_id: msgId, code }, "publish unreachable; retrying");
         await sleep(RESEND_EVERY_MS);
       }

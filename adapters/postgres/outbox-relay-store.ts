@@ -1,6 +1,7 @@
 import pg from "pg";
 import type { ClaimedOutboxRow, OutboxRelayStore, PublishOutcome } from "../../src/ports.js";
 import type { Log } from "../../src/log.js";
+import { insertOutbox } from "./outbox-sql.js";
 import { inTransaction } from "./pool.js";
 
 const CLAIM_DUE_ROWS = `
@@ -23,6 +24,14 @@ const RECORD_FAILURES = `
          publish_error = f.error,
          next_attempt_at = now() + least(interval '30 seconds',
                                          interval '100 milliseconds' * power(2, o.publish_attempts))
+    FROM unnest($1::uuid[], $2::text[]) AS f(id, error)
+   WHERE o.id = f.id`;
+
+// A row the bus refuses for what it is: closed (never claimed again), the reason recorded.
+const MARK_REFUSED = `
+  UPDATE outbox_events o
+     SET published_at = now(), publish_attempts = o.publish_attempts + 1,
+         publish_error = 'refused: ' || f.error
     FROM unnest($1::uuid[], $2::text[]) AS f(id, error)
    WHERE o.id = f.id`;
 
@@ -68,10 +77,21 @@ export class PgOutboxRelayStore implements OutboxRelayStore {
         })),
       );
       const published = outcomes.filter((o) => o.ok).map((o) => o.id);
-      const failed = outcomes.filter((o): o is Extract<PublishOutcome, { ok: false }> => !o.ok);
+      const notPublished = outcomes.filter(
+        (o): o is Extract<PublishOutcome, { ok: false }> => !o.ok,
+      );
+      const failed = notPublished.filter((o) => !o.refused);
+      const refused = notPublished.filter((o) => o.refused);
       if (published.length > 0) await client.query(MARK_PUBLISHED, [published]);
       if (failed.length > 0) {
         await client.query(RECORD_FAILURES, [failed.map((f) => f.id), failed.map((f) => f.error)]);
+      }
+      if (refused.length > 0) {
+        await client.query(MARK_REFUSED, [refused.map((f) => f.id), refused.map((f) => f.error)]);
+        await insertOutbox(
+          client,
+          refused.flatMap((f) => f.refused!.instead),
+        );
       }
       return rows.length;
     });

@@ -1,6 +1,7 @@
-import type { ContextName } from "../../contracts/index.js";
+import type { ContextName, SubjectSpace } from "../../contracts/index.js";
 import type { Log } from "../log.js";
 import { metrics } from "../observability/metrics.js";
+import { MessageRefusedError } from "../outbox/message-refused.js";
 import { publishEnvelope } from "../outbox/publish-envelope.js";
 import type {
   ClaimedOutboxRow,
@@ -9,10 +10,12 @@ import type {
   StreamPublisher,
 } from "../ports.js";
 import { backoffMs, sleep } from "../sleep.js";
+import { deadLetterRefused } from "./refused-row.js";
 
 /** Settings and ports of one context's relay. */
 export interface OutboxRelayDeps {
   context: ContextName;
+  subjects: SubjectSpace;
   store: OutboxRelayStore;
   publisher: StreamPublisher;
   batchSize: number;
@@ -99,6 +102,7 @@ export class OutboxRelay {
           );
           return { id: row.id, ok: true };
         } catch (err) {
+          if (err instanceof MessageRefusedError) return this.refused(row, err);
           log.warn(
             {
               err,
@@ -113,5 +117,22 @@ export class OutboxRelay {
         }
       }),
     );
+  }
+
+  /**
+   * A row the bus refuses for what it is is a poison message, not a transient failure: it is
+   * dead-lettered and closed, and its client told, instead of being retried forever.
+   */
+  private async refused(row: ClaimedOutboxRow, err: MessageRefusedError): Promise<PublishOutcome> {
+    const { log, context } = this.deps;
+    const ids = { outbox_id: row.id, subject: row.subject, stream_id: row.envelope.stream_id };
+    try {
+      const instead = await deadLetterRefused(this.deps, row, err.message);
+      log.warn({ ...ids, reason: err.message }, "outbox row refused by the bus; dead-lettered");
+      return { id: row.id, ok: false, error: err.message, refused: { instead } };
+    } catch (dlqErr) {
+      log.warn({ ...ids, context, err: dlqErr }, "could not dead-letter a refused row; will retry");
+      return { id: row.id, ok: false, error: (dlqErr as Error).message };
+    }
   }
 }

@@ -4,6 +4,7 @@ import { CatalogFileSchema, type ContextName } from "../../contracts/index.js";
 import { mintKey } from "../../adapters/auth/jwt-verifier.js";
 import { Runtime } from "../../bin/runtime.js";
 import { CapabilityCatalog, catalogFromFile } from "../../src/catalog.js";
+import type { Log } from "../../src/log.js";
 import type { HandlerRegistry } from "../../src/worker/handler.js";
 import { TEST_SECRET, testLog, type TestWorld } from "./env.js";
 
@@ -45,11 +46,13 @@ export async function startTestSystem(
   world: TestWorld,
   catalog: CapabilityCatalog,
   env: Record<string, string> = {},
+  /** The gateway's (and its relays') logger; silent by default. */
+  opts: { log?: Log } = {},
 ): Promise<TestSystem> {
   const config = world.config(env);
   const infra = world.infra();
   await Runtime.prepare(config, infra, testLog);
-  const runtime = await Runtime.connect(config, infra, testLog, "test-gateway");
+  const runtime = await Runtime.connect(config, infra, opts.log ?? testLog, "test-gateway");
   runtime.startRelay("sea");
   runtime.startRelay("vibespro");
   const app = await runtime.startGateway(catalog);

@@ -46,6 +46,7 @@ async function unpublished(ids: string[]) {
 function relay(store: PgOutboxRelayStore, publisher: JetStreamPublisher | CountingPublisher) {
   return new OutboxRelay({
     context: "sea",
+    subjects,
     store,
     publisher,
     batchSize: 20,
