@@ -8,6 +8,7 @@ import { insertOutbox } from "../../adapters/postgres/outbox-sql.js";
 import { contextHandlers } from "../../bin/handlers.js";
 import { buildChatCommand } from "../../src/gateway/commands/chat-command.js";
 import { createTestWorld, eventually, SYSTEM } from "../helpers/env.js";
+import { slowStartHandler } from "../helpers/handlers.js";
 import { capturingLog } from "../helpers/log-capture.js";
 import { rawHttp } from "../helpers/raw-http.js";
 import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
@@ -26,13 +27,16 @@ let nc: NatsConnection;
 beforeAll(async () => {
   system = await startTestSystem(
     world,
-    testCatalog(),
+    testCatalog([{ id: "sea-slow", context: "sea", handler: "slow" }]),
     // Load shedding is not under test: a busy machine must not turn requests into 503s.
     { MAX_BODY_BYTES: "65536", SHED_EVENT_LOOP_DELAY_MS: "60000" },
     { log: captured.log },
   );
   const config = world.config();
-  await system.startWorkers(contextHandlers(config, "sea"), ["sea"]);
+  await system.startWorkers(
+    contextHandlers(config, "sea").register(slowStartHandler("slow", 1_500)),
+    ["sea"],
+  );
   await system.startWorkers(contextHandlers(config, "vibespro"), ["vibespro"]);
   port = (system.app.server.address() as AddressInfo).port;
   subjects = subjectSpace(world.namespace);
@@ -330,6 +334,27 @@ describe("a message the bus refuses for its content", () => {
       last_by_subj: subjects.dlq("sea"),
     });
     expect(dead.header.get("Nats-Msg-Id")).toBe(`dlq:${command.envelope.event_id}`);
+  });
+});
+
+describe("a client that leaves", () => {
+  it("a JSON request whose client leaves is no gateway error (it is not shutting down)", async () => {
+    const gone = new AbortController();
+    const sent = fetch(`${system.baseURL}/chat/completions`, {
+      method: "POST",
+      headers: { ...auth(), "content-type": "application/json" },
+      body: JSON.stringify({ model: "sea-slow", messages: [{ role: "user", content: "hi" }] }),
+      signal: gone.signal,
+    });
+    await eventually(() =>
+      captured.lines.some((l) => l.msg === "chat command written" && l.model === "sea-slow"),
+    );
+    gone.abort();
+    await expect(sent).rejects.toThrow();
+    await eventually(() =>
+      captured.lines.some((l) => l.msg === "client left before the answer ended"),
+    );
+    expect(captured.errors()).toEqual([]);
   });
 });
 

@@ -81,6 +81,11 @@ export class RunReader {
     }
   }
 
+  /** True once {@link leave} was called (its client left). */
+  get hasLeft(): boolean {
+    return this.left;
+  }
+
   /** Stops reading; the run learns it has one reader fewer. */
   leave(): void {
     if (this.left) return;

@@ -23,7 +23,18 @@ export async function respondWithRun(
   // Watch the response, not the request: for a POST the request's 'close' fires as soon as
   // the body has been read (CLIENTS.md, "Disconnects and time").
   reply.raw.once("close", () => reader.leave());
-  if (opts.json) return view.collect(reader);
+  if (opts.json) {
+    try {
+      return await view.collect(reader);
+    } catch (err) {
+      // The client left before the answer ended: nobody to answer, and nothing went wrong
+      // here (the run decides what its leaving means).
+      if (!reader.hasLeft) throw err;
+      req.log.info({ stream_id: run.streamId }, "client left before the answer ended");
+      reply.hijack();
+      return undefined;
+    }
+  }
   const streamClosed = metrics.streamOpened("sse");
   reply.raw.once("close", streamClosed);
   let hijacked = opts.headersSent === true;
