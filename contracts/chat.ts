@@ -11,7 +11,9 @@ import { DiagnosticSchema, TextEditSchema } from "./text-edits.js";
 export const ChatParamsSchema = z.object({
   temperature: z.number().optional(),
   top_p: z.number().optional(),
+  /** Older models' limit; kept apart from `max_completion_tokens` (reasoning models refuse it). */
   max_tokens: z.number().int().positive().optional(),
+  max_completion_tokens: z.number().int().positive().optional(),
   stop: z.array(z.string()).optional(),
   presence_penalty: z.number().optional(),
   frequency_penalty: z.number().optional(),

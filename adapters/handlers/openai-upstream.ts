@@ -59,11 +59,10 @@ function failureFor(status: number, message: string, retryAfter?: number): Capab
   });
 }
 
+/** The request as the client sent it (every parameter under its own name), streamed. */
 function requestBody(cmd: ChatCommandPayload): Record<string, unknown> {
-  const { max_tokens, ...params } = cmd.params;
   return {
-    ...params,
-    ...(max_tokens !== undefined ? { max_tokens } : {}),
+    ...cmd.params,
     ...(cmd.user ? { user: cmd.user } : {}),
     model: cmd.upstream_model ?? cmd.model,
     messages: cmd.messages,

@@ -25,12 +25,13 @@ export function commandIdOf(tenant: string, streamId: string, kind: "chat" | "ca
 /** Request fields passed to the capability unchanged, and how they map (data, not code). */
 function toParams(req: ChatCompletionRequest): ChatParams {
   const params: ChatParams = {};
-  const maxTokens = req.max_completion_tokens ?? req.max_tokens;
-  if (maxTokens != null) params.max_tokens = maxTokens;
   if (req.stop != null) params.stop = typeof req.stop === "string" ? [req.stop] : req.stop;
   if (req.tool_choice !== undefined && req.tool_choice !== null)
     params.tool_choice = req.tool_choice;
+  // max_tokens and max_completion_tokens stay as sent: reasoning models refuse the first.
   const passThrough = [
+    "max_tokens",
+    "max_completion_tokens",
     "temperature",
     "top_p",
     "presence_penalty",
