@@ -41,6 +41,8 @@ export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
   const handler = {
     name: "http",
     sideEffects: "external" as const,
+    // The service receives every parameter; the catalog says which of these it honours.
+    honours: ["response_format", "web_search_options"] as const,
     async handle(
       cmd: ChatCommandPayload | EditorActionPayload,
       ctx: HandlerContext,

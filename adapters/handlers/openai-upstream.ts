@@ -1,6 +1,7 @@
 import type {
   ChatCommandPayload,
   ChatCompletedPayload,
+  ChatDeltaPayload,
   FinishReason,
 } from "../../contracts/index.js";
 import { AnswerAccumulator } from "../../src/answer-accumulator.js";
@@ -83,6 +84,8 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
   const handler: ChatHandler = {
     name: "openai",
     sideEffects: "none",
+    // The upstream answers these (or refuses them with a 400).
+    honours: ["response_format", "web_search_options"],
     async handle(cmd, ctx: HandlerContext): Promise<ChatCompletedPayload> {
       const headers: Record<string, string> = {
         "content-type": "application/json",
@@ -123,7 +126,7 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
         if (!choice) return;
         finish = choice.finish_reason ?? finish;
         const d = choice.delta ?? {};
-        const delta = {
+        const delta: ChatDeltaPayload = {
           ...(d.content ? { content: d.content } : {}),
           ...(d.reasoning_content || d.reasoning
             ? { reasoning_content: (d.reasoning_content ?? d.reasoning)! }

@@ -4,6 +4,7 @@ import {
   type ChatCapability,
   type ChatCompletionRequest,
   type ChatDelivery,
+  type ChatFeature,
   type SubjectSpace,
 } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
@@ -54,6 +55,40 @@ export function containsNul(value: unknown): boolean {
 }
 
 /**
+ * The first request field the model cannot answer as asked, with why (null if none): fields the
+ * gateway never carries back (deprecated functions, audio output), and fields that shape the
+ * answer which the model's handler does not honour (`honours`, from the catalog). Refusing them
+ * beats answering as if they were not there (free text to `client.chat.completions.parse()`).
+ */
+export function unansweredParam(
+  request: ChatCompletionRequest,
+  model: string,
+  honours: readonly ChatFeature[],
+): { param: string; message: string } | null {
+  if (request.functions != null || request.function_call != null) {
+    const param = request.functions != null ? "functions" : "function_call";
+    return { param, message: `'${param}' is deprecated and not supported; use 'tools'.` };
+  }
+  if (request.audio != null || request.modalities?.includes("audio")) {
+    const param = request.audio != null ? "audio" : "modalities";
+    return { param, message: `Audio output is not supported ('${param}'): answers are text.` };
+  }
+  const asked: [string, ChatFeature, boolean][] = [
+    ["response_format", "response_format", (request.response_format?.type ?? "text") !== "text"],
+    ["logprobs", "logprobs", request.logprobs === true],
+    ["top_logprobs", "logprobs", request.top_logprobs != null],
+    ["web_search_options", "web_search_options", request.web_search_options != null],
+  ];
+  const param = asked.find(([, feature, on]) => on && !honours.includes(feature))?.[0];
+  if (param === undefined) return null;
+  const honoured = honours.length > 0 ? `it honours ${honours.join(", ")}` : "it honours none";
+  return {
+    param,
+    message: `The model '${model}' does not support '${param}' (${honoured}); send the request without it, or use a model that does.`,
+  };
+}
+
+/**
  * The commands a chat becomes: validation of a request, the `chat_completion` command and the
  * `chat_cancel` command, each written through the owning context's outbox and published at
  * once. Command ids derive from the stream id, so writing one twice keeps the first.
@@ -83,6 +118,8 @@ export class ChatCommands {
     // Editor actions are capabilities too, but not models: they run through /v1/editor/actions.
     const capability = this.deps.catalog.findChat(request.model);
     if (!capability) throw new ModelNotFoundError(request.model);
+    const refused = unansweredParam(request, capability.id, this.deps.catalog.honours(capability));
+    if (refused) throw new BadRequestError(refused.message, refused.param, "unsupported_parameter");
     return { request, capability };
   }
 
