@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   ChatMessageSchema,
+  ChoiceLogprobsSchema,
   LogitBiasSchema,
   PredictionSchema,
   ResponseFormatSchema,
@@ -107,6 +108,8 @@ export const ChatDeltaPayloadSchema = z.object({
   tool_calls: z.array(ToolCallDeltaSchema).optional(),
   edits: z.array(TextEditSchema).optional(),
   diagnostics: z.array(DiagnosticSchema).optional(),
+  /** The log probabilities of this delta's tokens (asked for with `logprobs: true`). */
+  logprobs: ChoiceLogprobsSchema.optional(),
 });
 export type ChatDeltaPayload = z.infer<typeof ChatDeltaPayloadSchema>;
 
@@ -133,6 +136,8 @@ export const ChatCompletedPayloadSchema = z.object({
   }),
   finish_reason: FinishReasonSchema,
   usage: UsageSchema,
+  /** Every token's log probability, in order (asked for with `logprobs: true`). */
+  logprobs: ChoiceLogprobsSchema.optional(),
   edits: z.array(TextEditSchema).optional(),
   diagnostics: z.array(DiagnosticSchema).optional(),
 });

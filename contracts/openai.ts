@@ -111,6 +111,28 @@ export const ChatCompletionRequestSchema = z.object({
 });
 export type ChatCompletionRequest = z.infer<typeof ChatCompletionRequestSchema>;
 
+const TopLogprobSchema = z.looseObject({
+  token: z.string(),
+  logprob: z.number(),
+  bytes: z.array(z.number().int()).nullable(),
+});
+
+/** One token's log probability, with the most likely alternatives (`top_logprobs`). */
+export const TokenLogprobSchema = z.looseObject({
+  token: z.string(),
+  logprob: z.number(),
+  bytes: z.array(z.number().int()).nullable(),
+  top_logprobs: z.array(TopLogprobSchema),
+});
+export type TokenLogprob = z.infer<typeof TokenLogprobSchema>;
+
+/** A choice's `logprobs` (`logprobs: true`): the content's tokens, and a refusal's. */
+export const ChoiceLogprobsSchema = z.object({
+  content: z.array(TokenLogprobSchema).nullable(),
+  refusal: z.array(TokenLogprobSchema).nullable().optional(),
+});
+export type ChoiceLogprobs = z.infer<typeof ChoiceLogprobsSchema>;
+
 /** Token usage as clients require it: plain integers, never null. */
 export interface Usage {
   prompt_tokens: number;
@@ -143,7 +165,7 @@ export interface ChatCompletionChunk {
   choices: {
     index: number;
     delta: ChunkDelta;
-    logprobs: null;
+    logprobs: ChoiceLogprobs | null;
     finish_reason: FinishReason | null;
   }[];
   usage?: Usage;
@@ -164,7 +186,7 @@ export interface ChatCompletion {
   choices: {
     index: number;
     message: AssistantMessage;
-    logprobs: null;
+    logprobs: ChoiceLogprobs | null;
     finish_reason: FinishReason;
   }[];
   usage: Usage;

@@ -19,7 +19,7 @@ import { builtinActions } from "./editor/builtin-actions.js";
  */
 export const HANDLER_FEATURES: Readonly<Record<string, readonly ChatFeature[]>> = {
   echo: [],
-  openai: ["response_format", "web_search_options"],
+  openai: ["response_format", "logprobs", "web_search_options"],
   http: [],
 };
 

@@ -1,4 +1,5 @@
 import {
+  CHAT_FEATURES,
   HandlerResponseSchema,
   HandlerResultEventSchema,
   type ChatCommandPayload,
@@ -42,7 +43,7 @@ export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
     name: "http",
     sideEffects: "external" as const,
     // The service receives every parameter; the catalog says which of these it honours.
-    honours: ["response_format", "web_search_options"] as const,
+    honours: CHAT_FEATURES,
     async handle(
       cmd: ChatCommandPayload | EditorActionPayload,
       ctx: HandlerContext,

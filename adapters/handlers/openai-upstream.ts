@@ -1,8 +1,10 @@
-import type {
-  ChatCommandPayload,
-  ChatCompletedPayload,
-  ChatDeltaPayload,
-  FinishReason,
+import {
+  CHAT_FEATURES,
+  type ChatCommandPayload,
+  type ChatCompletedPayload,
+  type ChatDeltaPayload,
+  type ChoiceLogprobs,
+  type FinishReason,
 } from "../../contracts/index.js";
 import { AnswerAccumulator } from "../../src/answer-accumulator.js";
 import {
@@ -36,6 +38,7 @@ interface UpstreamChunk {
       }[];
     };
     finish_reason?: FinishReason | null;
+    logprobs?: ChoiceLogprobs | null;
   }[];
   usage?: ChatCompletedPayload["usage"] | null;
 }
@@ -84,8 +87,8 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
   const handler: ChatHandler = {
     name: "openai",
     sideEffects: "none",
-    // The upstream answers these (or refuses them with a 400).
-    honours: ["response_format", "web_search_options"],
+    // The upstream answers every field that shapes the answer (or refuses it with a 400).
+    honours: CHAT_FEATURES,
     async handle(cmd, ctx: HandlerContext): Promise<ChatCompletedPayload> {
       const headers: Record<string, string> = {
         "content-type": "application/json",
@@ -132,6 +135,9 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
             ? { reasoning_content: (d.reasoning_content ?? d.reasoning)! }
             : {}),
           ...(d.tool_calls?.length ? { tool_calls: d.tool_calls } : {}),
+          ...(choice.logprobs?.content?.length || choice.logprobs?.refusal?.length
+            ? { logprobs: choice.logprobs }
+            : {}),
         };
         if (Object.keys(delta).length === 0) return;
         answer.add(delta);

@@ -55,6 +55,8 @@ describe("request fields through the openai handler", () => {
       tool_choice: "auto",
       parallel_tool_calls: false,
       response_format: { type: "json_object" },
+      logprobs: true,
+      top_logprobs: 2,
       modalities: ["text"],
       prediction: { type: "content", content: "a guess" },
       web_search_options: { search_context_size: "low" },
@@ -106,6 +108,45 @@ describe("request fields through the openai handler", () => {
       type: "json_schema",
       json_schema: { name: "city", strict: true, schema: { type: "object" } },
     });
+  });
+
+  it("streams the upstream's log probabilities on each chunk", async () => {
+    const stream = await client.chat.completions.create({
+      model: "up-text",
+      messages,
+      stream: true,
+      logprobs: true,
+      top_logprobs: 2,
+    });
+    const tokens: OpenAI.ChatCompletionTokenLogprob[] = [];
+    for await (const c of stream) tokens.push(...(c.choices[0]?.logprobs?.content ?? []));
+    expect(tokens.map((t) => t.token)).toEqual(["Hello", " from", " upstream."]);
+    expect(tokens[0]).toEqual({
+      token: "Hello",
+      logprob: -0.25,
+      bytes: [...Buffer.from("Hello")],
+      top_logprobs: [
+        { token: "Hello~0", logprob: -1, bytes: [...Buffer.from("Hello")] },
+        { token: "Hello~1", logprob: -2, bytes: [...Buffer.from("Hello")] },
+      ],
+    });
+  });
+
+  it("answers a non-streaming request with all the log probabilities, in order", async () => {
+    const done = await client.chat.completions.create({
+      model: "up-text",
+      messages,
+      logprobs: true,
+    });
+    expect(done.choices[0]!.message.content).toBe("Hello from upstream.");
+    expect(done.choices[0]!.logprobs?.content?.map((t) => t.token)).toEqual([
+      "Hello",
+      " from",
+      " upstream.",
+    ]);
+    // The stored completion holds them too.
+    const stored = await client.chat.completions.retrieve(done.id.replace(/^chatcmpl-/, ""));
+    expect(stored.choices[0]!.logprobs?.content).toHaveLength(3);
   });
 });
 

@@ -63,7 +63,7 @@ describe("capability catalog", () => {
     const catalog = await loadCatalog(loadConfig({ CAPABILITIES_FILE: p }));
     const honours = (id: string) => catalog.honours(catalog.findChat(id)!);
     expect(honours("e")).toEqual([]);
-    expect(honours("u")).toEqual(["response_format", "web_search_options"]);
+    expect(honours("u")).toEqual(["response_format", "logprobs", "web_search_options"]);
     expect(honours("s")).toEqual([]);
     expect(honours("j")).toEqual(["response_format"]);
   });
