@@ -334,16 +334,42 @@ describe("UTF-16 positions with non-ASCII text", () => {
     expect(doc.getText(r.diagnostics![0]!.range)).toBe("TODO");
   });
 
-  it("a position past a line counted in code points rather than units is refused", async () => {
+  it("a selection ending one past its line (Neovim's V) ends at the line's end", async () => {
+    // Line 1 has 19 units; Neovim sends a line selection's end as character 20.
+    const r = await runJson("refactor", {
+      path: "a.ts",
+      language: "typescript",
+      content,
+      selection: { start: at(1, 0), end: at(1, 20) },
+    });
+    const line = { start: at(1, 0), end: at(1, 19) };
+    expect(r.edits).toEqual([{ path: "a.ts", range: line, replacement: "// 😀 TODO: 漢字 TODO" }]);
+  });
+
+  it("a position further past a line is refused, saying how long the line is", async () => {
     // Line 2 ("ok") has 2 units; line 0 has 18 (16 code points).
     const r = await post("explain", {
       path: "a.ts",
       language: "typescript",
       content,
-      selection: { start: at(2, 0), end: at(2, 3) },
+      selection: { start: at(2, 0), end: at(2, 4) },
     });
     expect(r.status).toBe(400);
-    expect(((await r.json()) as { error: { param: string } }).error.param).toBe("selection.end");
+    const { error } = (await r.json()) as { error: { param: string; message: string } };
+    expect(error.param).toBe("selection.end");
+    expect(error.message).toBe(
+      "selection.end (line 2, character 4) is outside the document: line 2 has 2 characters " +
+        "(characters count UTF-16 code units).",
+    );
+    const past = await post("explain", {
+      path: "a.ts",
+      language: "typescript",
+      content,
+      selection: { start: at(2, 0), end: at(9, 0) },
+    });
+    expect(((await past.json()) as { error: { message: string } }).error.message).toContain(
+      "the document has 4 lines (0 to 3)",
+    );
   });
 });
 
@@ -353,7 +379,7 @@ describe("invalid input", () => {
     ["content", { path: "a.ts", language: "typescript" }],
     ["language", { ...good, language: "" }],
     ["selection.start.line", { ...good, selection: { start: at(-1, 0), end: at(0, 1) } }],
-    ["selection.end", { ...good, selection: { start: at(0, 0), end: at(0, 11) } }],
+    ["selection.end", { ...good, selection: { start: at(0, 0), end: at(0, 12) } }],
     ["selection", { ...good, selection: { start: at(0, 5), end: at(0, 1) } }],
     ["stream", { ...good, stream: "yes" }],
     ["selection", { path: "a.ts", language: "typescript", content: "x" }, "review_svc"],

@@ -28,12 +28,16 @@ describe("TextLines (LSP positions, UTF-16)", () => {
     );
   });
 
-  it("slices ranges, clamps past the line's end, and gives the surrounding lines", () => {
+  it("slices ranges, clamps one past the line's end, and gives the surrounding lines", () => {
     const doc = new TextLines("one\r\ntwo 😀 x\nthree\nfour");
     expect(doc.line(1)).toBe("two 😀 x");
     expect(doc.slice({ start: at(1, 4), end: at(1, 6) })).toBe("😀");
-    expect(doc.contains(at(1, 8))).toBe(true);
-    expect(doc.contains(at(1, 9))).toBe(false);
+    expect(doc.clamp(at(1, 8))).toEqual(at(1, 8));
+    // One past the end (Neovim's line selection) is the end; further is outside.
+    expect(doc.clamp(at(1, 9))).toEqual(at(1, 8));
+    expect(doc.clamp(at(1, 10))).toBeNull();
+    expect(doc.clamp(at(0, 4))).toEqual(at(0, 3));
+    expect(doc.clamp(at(4, 0))).toBeNull();
     expect(doc.offsetAt(at(0, 99))).toBe(3);
     expect(doc.whole).toEqual({ start: at(0, 0), end: at(3, 4) });
     expect(doc.around({ start: at(2, 1), end: at(2, 3) }, 1)).toEqual({
