@@ -24,6 +24,29 @@ describe("shipped examples", () => {
     });
   });
 
+  it("librechat.example.yaml's endpoint uses only keys LibreChat's schema has", () => {
+    // The custom endpoint keys of /work/shared/CLIENTS.md (LibreChat drops any other silently).
+    const known = [
+      "name",
+      "apiKey",
+      "baseURL",
+      "models",
+      "titleConvo",
+      "titleModel",
+      "titleMethod",
+      "modelDisplayLabel",
+      "iconURL",
+      "headers",
+      "addParams",
+      "dropParams",
+      "directEndpoint",
+    ];
+    const doc = parse(read("librechat.example.yaml")) as {
+      endpoints: { custom: Record<string, unknown>[] };
+    };
+    expect(Object.keys(doc.endpoints.custom[0]!).filter((k) => !known.includes(k))).toEqual([]);
+  });
+
   it("examples/zed-settings.json declares an openai_compatible provider", () => {
     const doc = JSON.parse(read("examples/zed-settings.json")) as {
       language_models: {
