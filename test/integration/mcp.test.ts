@@ -215,7 +215,8 @@ describe("MCP server at /mcp (the SDK's own client over streamable HTTP)", () =>
         path: "a.ts",
         language: "typescript",
         content: "ab",
-        selection: { start: { line: 0, character: 0 }, end: { line: 0, character: 3 } },
+        // One past the line's end is clamped (as LSP says); two past is outside.
+        selection: { start: { line: 0, character: 0 }, end: { line: 0, character: 4 } },
       },
     })) as CallToolResult;
     expect(outside.isError).toBe(true);
