@@ -11,6 +11,7 @@ import {
 import { TextDocument } from "vscode-languageserver-textdocument";
 import type { EditorActionInfo, EditorActionInput } from "../../contracts/index.js";
 import type { Log } from "../log.js";
+import { PACKAGE_VERSION } from "../package-version.js";
 import type { ActionGateway } from "./action-gateway.js";
 import { codeActionsFor, RUN_ACTION_COMMAND, type RunActionArgs } from "./code-actions.js";
 import { clampRange, pathOf, toLspDiagnostic, toWorkspaceEdit } from "./lsp-mapping.js";
@@ -82,7 +83,7 @@ export function serveLanguageServer(
         codeActionProvider: { resolveProvider: false },
         executeCommandProvider: { commands: [RUN_ACTION_COMMAND] },
       },
-      serverInfo: { name: "sea-gateway", version: "1.0.0" },
+      serverInfo: { name: "sea-gateway", version: PACKAGE_VERSION },
     };
   });
 

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import {
   ApplyWorkspaceEditRequest,
@@ -106,6 +107,12 @@ describe("sea-gateway lsp with a real LSP client over stdio", () => {
       },
     });
     expect(init.capabilities.executeCommandProvider?.commands).toEqual(["sea.runAction"]);
+    const pkg = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as {
+      version: string;
+    };
+    expect(init.serverInfo).toEqual({ name: "sea-gateway", version: pkg.version });
     expect(init.capabilities.codeActionProvider).toBeTruthy();
     await lsp.sendNotification(InitializedNotification.type, {});
     await lsp.sendNotification(DidOpenTextDocumentNotification.type, {

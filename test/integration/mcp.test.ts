@@ -61,6 +61,18 @@ async function terminalCode(stream: string): Promise<string | null | undefined> 
 }
 
 describe("MCP server at /mcp (the SDK's own client over streamable HTTP)", () => {
+  it("reports the package's name and version as serverInfo", async () => {
+    const pkg = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as {
+      version: string;
+    };
+    expect((await connect()).getServerVersion()).toMatchObject({
+      name: "sea-gateway",
+      version: pkg.version,
+    });
+  });
+
   it("answers 401 with WWW-Authenticate without a key, and the client fails to connect", async () => {
     const r = await fetch(mcpUrl, {
       method: "POST",
