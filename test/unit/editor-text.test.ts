@@ -63,6 +63,27 @@ describe("prompts", () => {
     );
   });
 
+  it("leaves out a line that holds only an empty placeholder, maybe after its label", () => {
+    const input = {
+      path: "a.ts",
+      language: "typescript",
+      content: "let a = 1;\nlet b = 2;",
+      selection: { start: at(1, 0), end: at(1, 10) },
+    };
+    const without = renderPrompt(DEFAULT_PROMPTS.edit_selection, promptValues(input));
+    expect(without).not.toContain("Instruction:");
+    expect(without).toMatch(
+      /^Rewrite the selected typescript code from a\.ts, keeping its behaviour\.\n\nCode before/,
+    );
+    const withIt = renderPrompt(
+      DEFAULT_PROMPTS.edit_selection,
+      promptValues({ ...input, instruction: "use const" }),
+    );
+    expect(withIt).toContain("keeping its behaviour.\nInstruction: use const\n\nCode before");
+    // Only lines that are the placeholder alone: inline ones stay as they are.
+    expect(renderPrompt("Rename {{instruction}} now", promptValues(input))).toBe("Rename  now");
+  });
+
   it("has a default prompt for every output that names the inputs it needs", () => {
     expect(DEFAULT_PROMPTS.edit_selection).toContain("{{selection}}");
     expect(DEFAULT_PROMPTS.diagnostics).toContain("{{numbered}}");
