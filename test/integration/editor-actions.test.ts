@@ -32,6 +32,8 @@ beforeAll(async () => {
     world,
     testCatalog([
       llmAction("refactor_llm", "sea", "edit_selection", "code-block"),
+      // A model that answers prose, never a code block.
+      llmAction("refactor_prose", "sea", "edit_selection", "text"),
       llmAction("tests_llm", "vibespro", "test_file", "code-block"),
       llmAction("review_llm", "sea", "diagnostics", "diagnostics"),
       {
@@ -429,6 +431,32 @@ describe("model-backed actions with the openai handler", () => {
     expect(prompt).toContain("```typescript\nreturn 3.14 * r * r;\n```");
     expect(prompt).toContain("```typescript\nexport function area(r) {\n  \n```");
     expect(prompt).toContain("```typescript\n\n}\n// end\n\n```");
+  });
+
+  it("says why when the answer has no code block, and asks without an empty Instruction line", async () => {
+    const selection = { start: at(1, 2), end: at(1, 22) };
+    const r = await runJson("refactor_prose", {
+      path: "src/geo.ts",
+      language: "typescript",
+      content,
+      selection,
+    });
+    expect(r.edits).toEqual([]);
+    expect(r.diagnostics).toEqual([
+      {
+        range: selection,
+        severity: "warning",
+        code: "no_code_block",
+        message:
+          "refactor_prose: the model's answer has no code block, so nothing was changed. " +
+          "It answered: Hello from upstream.",
+      },
+    ]);
+    const prompt = (upstream.calls.at(-1)!.body as { messages: { content: string }[] }).messages.at(
+      -1,
+    )!.content;
+    expect(prompt).not.toContain("Instruction:");
+    expect(prompt).toMatch(/keeping its behaviour\.\n\nCode before the selection/);
   });
 
   it("puts generated tests in a new file named by the language's convention", async () => {
