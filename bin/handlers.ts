@@ -42,6 +42,16 @@ export function checkCatalogHandlers(
     }
   }
   for (const [ctx, registry] of Object.entries(registries) as [ContextName, HandlerRegistry][]) {
+    for (const c of catalog.list()) {
+      const handler = c.kind === "chat" && c.context === ctx ? registry.get(c.handler) : undefined;
+      if (c.kind !== "chat" || !handler) continue;
+      const beyond = catalog.honours(c).filter((f) => !(handler.honours ?? []).includes(f));
+      if (beyond.length > 0) {
+        problems.push(
+          `CAPABILITIES_FILE: ${ctx} model '${c.id}' honours ${beyond.join(", ")}, which handler '${c.handler}' cannot`,
+        );
+      }
+    }
     for (const name of catalog.handlersOf(ctx, "action")) {
       const handler = registry.get(name);
       if (handler && !handler.handleAction) {

@@ -23,7 +23,8 @@ environment:
   LOG_LEVEL                    logs go to stderr (default info)
 
 initializationOptions (override the environment): {"validateLanguages": [...],
-"validateAction": "..."}. Editor setups: examples/neovim-sea-lsp.lua, examples/helix-languages.toml.`;
+"validateAction": "..."}. Editor setups: examples/neovim-sea-lsp.lua (Neovim 0.11+),
+examples/neovim-0.7-sea-lsp.lua (Neovim 0.7 to 0.10), examples/helix-languages.toml.`;
 
 /** Runs the language server on stdin/stdout until the client exits it. Logs go to stderr. */
 export function runLanguageServer(config: LspConfig): void {

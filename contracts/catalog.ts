@@ -8,6 +8,16 @@ import {
 import { CONTEXTS, EDITOR_ACTION_COMMAND, SUBJECT_TOKEN } from "./subjects.js";
 
 /**
+ * Request fields that shape the answer itself: a handler that ignored one would answer what the
+ * client did not ask for (free text instead of JSON matching its schema, no log probabilities),
+ * so a request using one its model does not honour is refused (400) instead. `logprobs` covers
+ * `top_logprobs`. Every other field (sampling, limits, tools, caching and routing hints) is
+ * passed on for the handler to use or ignore, as any OpenAI-compatible server may.
+ */
+export const CHAT_FEATURES = ["response_format", "logprobs", "web_search_options"] as const;
+export type ChatFeature = (typeof CHAT_FEATURES)[number];
+
+/**
  * The capability catalog: which model ids and editor actions exist, which context owns each,
  * which command it becomes and which handler runs it. An entry without `kind` is a chat model.
  */
@@ -23,6 +33,11 @@ export const ChatCapabilitySchema = z.object({
   handler: z.string().min(1),
   /** The model id sent to an upstream model, when the handler calls one. */
   upstream_model: z.string().min(1).optional(),
+  /**
+   * Which of {@link CHAT_FEATURES} this model honours; default: what its handler honours (the
+   * `http` handler: none, unless its service says so here).
+   */
+  honours: z.array(z.enum(CHAT_FEATURES)).optional(),
   owned_by: z.string().min(1).optional(),
   description: z.string().optional(),
 });

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import { ChatMessageSchema } from "./openai.js";
+import {
+  ChatMessageSchema,
+  ChoiceLogprobsSchema,
+  LogitBiasSchema,
+  PredictionSchema,
+  ResponseFormatSchema,
+} from "./openai.js";
 import { DiagnosticSchema, TextEditSchema } from "./text-edits.js";
 
 /**
@@ -7,20 +13,39 @@ import { DiagnosticSchema, TextEditSchema } from "./text-edits.js";
  * handlers in any language (exported as JSON Schema).
  */
 
-/** Sampling and tool parameters passed through to the capability unchanged. */
+/**
+ * The request's parameters, passed on to the capability as the client sent them (an
+ * OpenAI-compatible upstream receives each under its own name). Those that shape the answer
+ * (`response_format`, `logprobs`…) reach only handlers that honour them: see `CHAT_FEATURES`.
+ */
 export const ChatParamsSchema = z.object({
   temperature: z.number().optional(),
   top_p: z.number().optional(),
+  /** Older models' limit; kept apart from `max_completion_tokens` (reasoning models refuse it). */
   max_tokens: z.number().int().positive().optional(),
+  max_completion_tokens: z.number().int().positive().optional(),
   stop: z.array(z.string()).optional(),
   presence_penalty: z.number().optional(),
   frequency_penalty: z.number().optional(),
+  logit_bias: LogitBiasSchema.optional(),
   seed: z.number().int().optional(),
   tools: z.array(z.looseObject({ type: z.string() })).optional(),
   tool_choice: z.unknown().optional(),
   parallel_tool_calls: z.boolean().optional(),
+  response_format: ResponseFormatSchema.optional(),
+  logprobs: z.boolean().optional(),
+  top_logprobs: z.number().int().min(0).max(20).optional(),
+  modalities: z.array(z.enum(["text", "audio"])).optional(),
+  prediction: PredictionSchema.optional(),
+  web_search_options: z.looseObject({}).optional(),
   prompt_cache_key: z.string().optional(),
+  prompt_cache_retention: z.string().optional(),
   reasoning_effort: z.string().optional(),
+  verbosity: z.string().optional(),
+  service_tier: z.string().optional(),
+  safety_identifier: z.string().optional(),
+  store: z.boolean().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
 });
 export type ChatParams = z.infer<typeof ChatParamsSchema>;
 
@@ -83,6 +108,8 @@ export const ChatDeltaPayloadSchema = z.object({
   tool_calls: z.array(ToolCallDeltaSchema).optional(),
   edits: z.array(TextEditSchema).optional(),
   diagnostics: z.array(DiagnosticSchema).optional(),
+  /** The log probabilities of this delta's tokens (asked for with `logprobs: true`). */
+  logprobs: ChoiceLogprobsSchema.optional(),
 });
 export type ChatDeltaPayload = z.infer<typeof ChatDeltaPayloadSchema>;
 
@@ -109,6 +136,8 @@ export const ChatCompletedPayloadSchema = z.object({
   }),
   finish_reason: FinishReasonSchema,
   usage: UsageSchema,
+  /** Every token's log probability, in order (asked for with `logprobs: true`). */
+  logprobs: ChoiceLogprobsSchema.optional(),
   edits: z.array(TextEditSchema).optional(),
   diagnostics: z.array(DiagnosticSchema).optional(),
 });

@@ -1,5 +1,11 @@
 import { z } from "zod";
-import type { AssistantMessage, ChatCompletionChunk, FinishReason, Usage } from "./openai.js";
+import type {
+  AssistantMessage,
+  ChatCompletionChunk,
+  ChoiceLogprobs,
+  FinishReason,
+  Usage,
+} from "./openai.js";
 
 /**
  * Streams as resources: the stored-completion status object and the WebSocket protocol
@@ -35,7 +41,7 @@ export interface StoredChatCompletion {
   choices: {
     index: 0;
     message: AssistantMessage;
-    logprobs: null;
+    logprobs: ChoiceLogprobs | null;
     finish_reason: FinishReason | null;
   }[];
   usage: Usage | null;

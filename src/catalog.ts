@@ -6,9 +6,22 @@ import {
   type Catalog,
   type CatalogFile,
   type ChatCapability,
+  type ChatFeature,
   type ContextName,
 } from "../contracts/index.js";
 import { builtinActions } from "./editor/builtin-actions.js";
+
+/**
+ * What the built-in handlers honour of the request fields that shape the answer (data; a handler
+ * not listed honours none): `openai` passes them to its upstream, which answers them; `echo`
+ * answers its input back; `http` passes them to its service, and a catalog entry says what that
+ * service honours (`honours`). README "Capability catalog" shows the same table.
+ */
+export const HANDLER_FEATURES: Readonly<Record<string, readonly ChatFeature[]>> = {
+  echo: [],
+  openai: ["response_format", "logprobs", "web_search_options"],
+  http: [],
+};
 
 /** What decides the default catalog when no catalog file is given. */
 export interface DefaultCatalogInputs {
@@ -108,6 +121,11 @@ export class CapabilityCatalog {
   findChat(modelId: string): ChatCapability | undefined {
     const c = this.byId.get(modelId);
     return c?.kind === "chat" ? c : undefined;
+  }
+
+  /** What a chat model honours of the fields that shape the answer (see {@link HANDLER_FEATURES}). */
+  honours(c: ChatCapability): readonly ChatFeature[] {
+    return c.honours ?? HANDLER_FEATURES[c.handler] ?? [];
   }
 
   /** An editor action by name. */

@@ -1,4 +1,5 @@
 import {
+  CHAT_FEATURES,
   HandlerResponseSchema,
   HandlerResultEventSchema,
   type ChatCommandPayload,
@@ -41,6 +42,8 @@ export function httpHandler(opts: HttpHandlerOptions): ChatHandler {
   const handler = {
     name: "http",
     sideEffects: "external" as const,
+    // The service receives every parameter; the catalog says which of these it honours.
+    honours: CHAT_FEATURES,
     async handle(
       cmd: ChatCommandPayload | EditorActionPayload,
       ctx: HandlerContext,

@@ -4,6 +4,7 @@ import type {
   ChatCompletedPayload,
   ChatDeltaPayload,
   EditorActionPayload,
+  Range,
 } from "../../contracts/index.js";
 import { diagnosticLines, firstCodeBlock } from "../../src/editor/answers.js";
 import { DEFAULT_PROMPTS, promptValues, renderPrompt } from "../../src/editor/prompts.js";
@@ -14,6 +15,29 @@ import type { HandlerContext } from "../../src/worker/handler.js";
 const SYSTEM_PROMPT =
   "You are a careful senior engineer working inside the user's editor. Be precise and brief.";
 
+/** How much of an answer without a code block its diagnostic quotes. */
+const QUOTED_CHARS = 300;
+
+/**
+ * An answer that should have held a code block and did not: nothing is changed, and a warning
+ * on the selection (the document's start for a new file) says so and quotes the answer, so the
+ * editor shows why instead of nothing.
+ */
+function noCodeBlock(cmd: EditorActionPayload, text: string, range: Range): ChatDeltaPayload {
+  const answer = text.trim().replace(/\s+/g, " ");
+  const quoted = answer.length > QUOTED_CHARS ? `${answer.slice(0, QUOTED_CHARS)}…` : answer;
+  return {
+    diagnostics: [
+      {
+        range,
+        severity: "warning",
+        code: "no_code_block",
+        message: `${cmd.action}: the model's answer has no code block, so nothing was changed. It answered: ${quoted || "(nothing)"}`,
+      },
+    ],
+  };
+}
+
 /** The edits or diagnostics an answer becomes, by the action's output (data, not code paths). */
 const RESULTS: Record<ActionOutput, (cmd: EditorActionPayload, text: string) => ChatDeltaPayload> =
   {
@@ -21,14 +45,16 @@ const RESULTS: Record<ActionOutput, (cmd: EditorActionPayload, text: string) => 
     edit_selection: (cmd, text) => {
       const code = firstCodeBlock(text);
       const range = cmd.input.selection ?? new TextLines(cmd.input.content).whole;
-      return code === null ? {} : { edits: [{ path: cmd.input.path, range, replacement: code }] };
+      return code === null
+        ? noCodeBlock(cmd, text, range)
+        : { edits: [{ path: cmd.input.path, range, replacement: code }] };
     },
     test_file: (cmd, text) => {
       const code = firstCodeBlock(text);
       const start = { line: 0, character: 0 };
       const path = testFilePath(cmd.input.path, cmd.input.language);
       return code === null
-        ? {}
+        ? noCodeBlock(cmd, text, cmd.input.selection ?? { start, end: start })
         : { edits: [{ path, range: { start, end: start }, replacement: code }] };
     },
     diagnostics: (cmd, text) => ({

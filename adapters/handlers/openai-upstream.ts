@@ -1,7 +1,10 @@
-import type {
-  ChatCommandPayload,
-  ChatCompletedPayload,
-  FinishReason,
+import {
+  CHAT_FEATURES,
+  type ChatCommandPayload,
+  type ChatCompletedPayload,
+  type ChatDeltaPayload,
+  type ChoiceLogprobs,
+  type FinishReason,
 } from "../../contracts/index.js";
 import { AnswerAccumulator } from "../../src/answer-accumulator.js";
 import {
@@ -35,6 +38,7 @@ interface UpstreamChunk {
       }[];
     };
     finish_reason?: FinishReason | null;
+    logprobs?: ChoiceLogprobs | null;
   }[];
   usage?: ChatCompletedPayload["usage"] | null;
 }
@@ -59,11 +63,10 @@ function failureFor(status: number, message: string, retryAfter?: number): Capab
   });
 }
 
+/** The request as the client sent it (every parameter under its own name), streamed. */
 function requestBody(cmd: ChatCommandPayload): Record<string, unknown> {
-  const { max_tokens, ...params } = cmd.params;
   return {
-    ...params,
-    ...(max_tokens !== undefined ? { max_tokens } : {}),
+    ...cmd.params,
     ...(cmd.user ? { user: cmd.user } : {}),
     model: cmd.upstream_model ?? cmd.model,
     messages: cmd.messages,
@@ -84,6 +87,8 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
   const handler: ChatHandler = {
     name: "openai",
     sideEffects: "none",
+    // The upstream answers every field that shapes the answer (or refuses it with a 400).
+    honours: CHAT_FEATURES,
     async handle(cmd, ctx: HandlerContext): Promise<ChatCompletedPayload> {
       const headers: Record<string, string> = {
         "content-type": "application/json",
@@ -124,12 +129,15 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
         if (!choice) return;
         finish = choice.finish_reason ?? finish;
         const d = choice.delta ?? {};
-        const delta = {
+        const delta: ChatDeltaPayload = {
           ...(d.content ? { content: d.content } : {}),
           ...(d.reasoning_content || d.reasoning
             ? { reasoning_content: (d.reasoning_content ?? d.reasoning)! }
             : {}),
           ...(d.tool_calls?.length ? { tool_calls: d.tool_calls } : {}),
+          ...(choice.logprobs?.content?.length || choice.logprobs?.refusal?.length
+            ? { logprobs: choice.logprobs }
+            : {}),
         };
         if (Object.keys(delta).length === 0) return;
         answer.add(delta);

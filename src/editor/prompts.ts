@@ -91,9 +91,27 @@ function numbered(lines: TextLines): string {
   return Array.from({ length: lines.lineCount }, (_, i) => `${i + 1}: ${lines.line(i)}`).join("\n");
 }
 
-/** Replaces each `{{placeholder}}`; unknown ones (refused at boot) are left as they are. */
+/** A line that holds one placeholder and nothing else, but maybe a label before it (`Instruction:`). */
+const PLACEHOLDER_LINE = /^[ \t]*(?:[^\n{}]*:[ \t]*)?\{\{\s*([A-Za-z0-9_]+)\s*\}\}[ \t]*$/;
+
+/**
+ * Replaces each `{{placeholder}}`; unknown ones (refused at boot) are left as they are. A line that
+ * holds only a placeholder, maybe after a label, is left out when the placeholder is empty: no
+ * `Instruction:` line without an instruction.
+ */
 export function renderPrompt(template: string, values: Record<PromptPlaceholder, string>): string {
-  return template.replace(PLACEHOLDER_PATTERN, (whole, name: string) =>
-    Object.hasOwn(values, name) ? values[name as PromptPlaceholder] : whole,
-  );
+  return template
+    .split("\n")
+    .filter((line) => {
+      const name = PLACEHOLDER_LINE.exec(line)?.[1];
+      return !(
+        name !== undefined &&
+        Object.hasOwn(values, name) &&
+        values[name as PromptPlaceholder] === ""
+      );
+    })
+    .join("\n")
+    .replace(PLACEHOLDER_PATTERN, (whole, name: string) =>
+      Object.hasOwn(values, name) ? values[name as PromptPlaceholder] : whole,
+    );
 }

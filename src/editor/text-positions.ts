@@ -27,9 +27,15 @@ export class TextLines {
     return this.text.slice(start, next).replace(/\r?\n$|\r$/, "");
   }
 
-  /** True if `p` names a place in the text (a character at most the line's length). */
-  contains(p: Position): boolean {
-    return p.line < this.lineCount && p.character <= this.line(p.line).length;
+  /**
+   * `p` as a place in the text: a character one past its line's end (what Neovim sends for the
+   * end of a line selection) is the line's end, as LSP says; null if `p` lies further out.
+   */
+  clamp(p: Position): Position | null {
+    if (p.line >= this.lineCount) return null;
+    const length = this.line(p.line).length;
+    if (p.character > length + 1) return null;
+    return { line: p.line, character: Math.min(p.character, length) };
   }
 
   /** The offset of a position; one past a line's end is clamped to its end (as LSP says). */

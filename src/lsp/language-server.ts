@@ -11,9 +11,10 @@ import {
 import { TextDocument } from "vscode-languageserver-textdocument";
 import type { EditorActionInfo, EditorActionInput } from "../../contracts/index.js";
 import type { Log } from "../log.js";
+import { PACKAGE_VERSION } from "../package-version.js";
 import type { ActionGateway } from "./action-gateway.js";
 import { codeActionsFor, RUN_ACTION_COMMAND, type RunActionArgs } from "./code-actions.js";
-import { pathOf, toLspDiagnostic, toWorkspaceEdit } from "./lsp-mapping.js";
+import { clampRange, pathOf, toLspDiagnostic, toWorkspaceEdit } from "./lsp-mapping.js";
 import { SpecValidation, type ValidationSettings } from "./spec-validation.js";
 
 /** Longest progress message: the tail of the answer so far. */
@@ -82,7 +83,7 @@ export function serveLanguageServer(
         codeActionProvider: { resolveProvider: false },
         executeCommandProvider: { commands: [RUN_ACTION_COMMAND] },
       },
-      serverInfo: { name: "sea-gateway", version: "1.0.0" },
+      serverInfo: { name: "sea-gateway", version: PACKAGE_VERSION },
     };
   });
 
@@ -101,7 +102,8 @@ export function serveLanguageServer(
 
   connection.onCodeAction(async (params) => {
     const list = await listActions().catch(() => []);
-    return codeActionsFor(list, params);
+    const doc = documents.get(params.textDocument.uri);
+    return codeActionsFor(list, doc ? { ...params, range: clampRange(params.range, doc) } : params);
   });
 
   connection.onExecuteCommand(async (params, token, reporter) => {
@@ -138,7 +140,8 @@ export function serveLanguageServer(
       language: doc.languageId,
       content: doc.getText(),
     };
-    const r = args.range;
+    // The document may have changed since the code action was offered.
+    const r = clampRange(args.range, doc);
     if (r.start.line !== r.end.line || r.start.character !== r.end.character) input.selection = r;
     progress.begin(`SEA: ${args.action.replace(/_/g, " ")}`, undefined, "waiting…", true);
     let text = "";

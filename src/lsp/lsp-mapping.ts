@@ -3,9 +3,11 @@ import {
   DiagnosticSeverity,
   type ClientCapabilities,
   type Diagnostic as LspDiagnostic,
+  type Range,
   type TextEdit as LspTextEdit,
   type WorkspaceEdit,
 } from "vscode-languageserver/node";
+import type { TextDocument } from "vscode-languageserver-textdocument";
 import type {
   Diagnostic,
   DiagnosticSeverity as Severity,
@@ -29,6 +31,18 @@ export function pathOf(uri: string): string {
 export function uriOf(path: string, doc: { uri: string; path: string }): string {
   if (path === doc.path) return doc.uri;
   return doc.uri.startsWith("file:") ? pathToFileURL(path).href : path;
+}
+
+/**
+ * A client's range as a range inside `doc`: a character beyond its line's length falls back to
+ * the line's length and a line beyond the last to the document's end (LSP: Neovim sends a line
+ * selection's end one past the line).
+ */
+export function clampRange(range: Range, doc: TextDocument): Range {
+  return {
+    start: doc.positionAt(doc.offsetAt(range.start)),
+    end: doc.positionAt(doc.offsetAt(range.end)),
+  };
 }
 
 export function toLspDiagnostic(d: Diagnostic): LspDiagnostic {

@@ -1,4 +1,5 @@
 import type {
+  ChatFeature,
   ChatCommandPayload,
   ChatCompletedPayload,
   ChatDeltaPayload,
@@ -49,6 +50,11 @@ export interface ChatHandler {
    * somewhere, so it runs only once the claim is held.
    */
   readonly sideEffects?: "none" | "external";
+  /**
+   * Which request fields that shape the answer (`CHAT_FEATURES`) it can honour (absent: none). A
+   * catalog saying a model honours more than its handler can is refused at boot.
+   */
+  readonly honours?: readonly ChatFeature[];
   handle(command: ChatCommandPayload, ctx: HandlerContext): Promise<ChatCompletedPayload>;
   /**
    * Runs an editor action (absent: this handler runs no actions, and a catalog giving it one is

@@ -1,13 +1,16 @@
 import { AIMessageChunk, HumanMessage, SystemMessage } from "@langchain/core/messages";
 import { ChatOpenAI } from "@langchain/openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openaiUpstreamHandler } from "../../adapters/handlers/openai-upstream.js";
 import { HandlerRegistry } from "../../src/worker/handler.js";
 import { echoHandler } from "../../src/worker/handlers/echo.js";
 import { createTestWorld } from "../helpers/env.js";
+import { MockUpstream } from "../helpers/mock-upstream.js";
 import { zedCheckedFetch } from "../helpers/zed-fetch.js";
 import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
 
 const world = createTestWorld("lc");
+const upstream = new MockUpstream();
 let system: TestSystem;
 
 /** ChatOpenAI configured the way LibreChat configures a custom endpoint. */
@@ -32,12 +35,22 @@ function libreChatClient(streaming: boolean): ChatOpenAI {
 }
 
 beforeAll(async () => {
-  system = await startTestSystem(world, testCatalog());
-  await system.startWorkers(new HandlerRegistry().register(echoHandler()));
+  await upstream.start();
+  // A reasoning model's name: LangChain sends max_completion_tokens for those.
+  system = await startTestSystem(
+    world,
+    testCatalog([{ id: "o3-mini", context: "sea", handler: "openai", upstream_model: "text" }]),
+  );
+  await system.startWorkers(
+    new HandlerRegistry()
+      .register(echoHandler())
+      .register(openaiUpstreamHandler({ baseUrl: upstream.baseUrl })),
+  );
 });
 
 afterAll(async () => {
   await system?.stop();
+  await upstream.stop();
   await world.cleanup();
 });
 
@@ -69,5 +82,20 @@ describe("LangChain's ChatOpenAI as LibreChat uses it", () => {
          FROM outbox_events WHERE event_type = 'chat_completion' ORDER BY occurred_at DESC LIMIT 1`,
     );
     expect(row.rows[0]).toEqual({ user: "lc-user-1", conv: "conv-77" });
+  });
+
+  it("keeps max_completion_tokens, which it sends for a reasoning model, up to the upstream", async () => {
+    const client = new ChatOpenAI({
+      model: "o3-mini",
+      apiKey: system.apiKey,
+      maxTokens: 256,
+      maxRetries: 0,
+      configuration: { baseURL: system.baseURL, fetch: zedCheckedFetch },
+    });
+    const answer = await client.invoke([new HumanMessage("hi")]);
+    expect(answer.content).toBe("Hello from upstream.");
+    const sent = upstream.calls.at(-1)!.body;
+    expect(sent.max_completion_tokens).toBe(256);
+    expect(sent).not.toHaveProperty("max_tokens");
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { ChildProcess } from "node:child_process";
 import {
   ApplyWorkspaceEditRequest,
@@ -106,6 +107,12 @@ describe("sea-gateway lsp with a real LSP client over stdio", () => {
       },
     });
     expect(init.capabilities.executeCommandProvider?.commands).toEqual(["sea.runAction"]);
+    const pkg = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as {
+      version: string;
+    };
+    expect(init.serverInfo).toEqual({ name: "sea-gateway", version: pkg.version });
     expect(init.capabilities.codeActionProvider).toBeTruthy();
     await lsp.sendNotification(InitializedNotification.type, {});
     await lsp.sendNotification(DidOpenTextDocumentNotification.type, {
@@ -163,6 +170,37 @@ describe("sea-gateway lsp with a real LSP client over stdio", () => {
     expect(kinds[0]).toBe("begin");
     expect(kinds).toContain("report");
     expect(kinds.at(-1)).toBe("end");
+  });
+
+  // Neovim's `V` sends a line selection's end one past the line; other clients send far more.
+  // LSP: a character beyond the line's length falls back to the line's length.
+  it.each([
+    ["one past the line (Neovim's V)", 25],
+    ["far past the line", 200],
+  ])("clamps a range ending %s to the line's end", async (_, character) => {
+    const line = { start: at(1, 0), end: at(1, 24) };
+    const offered = (await lsp.sendRequest(CodeActionRequest.type, {
+      textDocument: { uri: SRC },
+      range: { start: at(1, 0), end: at(1, character) },
+      context: { diagnostics: [], only: ["refactor"] },
+    })) as CodeAction[];
+    expect(offered[0]!.command!.arguments).toEqual([{ action: "refactor", uri: SRC, range: line }]);
+    const before = edits.length;
+    const failures = messages.length;
+    await lsp.sendRequest(ExecuteCommandRequest.type, {
+      command: "sea.runAction",
+      arguments: [
+        { action: "refactor", uri: SRC, range: { start: at(1, 0), end: at(1, character) } },
+      ],
+    });
+    expect(messages.slice(failures)).toEqual([]);
+    expect(edits.length).toBe(before + 1);
+    expect(edits.at(-1)!.edit.documentChanges).toEqual([
+      {
+        textDocument: { uri: SRC, version: 1 },
+        edits: [{ range: line, newText: "  return a + b; // 😀 漢字" }],
+      },
+    ]);
   });
 
   it("creates the generated test file next to the source", async () => {

@@ -8,15 +8,66 @@ export interface UpstreamCall {
   finished: boolean;
 }
 
-const chunk = (id: string, model: string, delta: object, finish: string | null = null) =>
-  `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 1, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+const chunk = (
+  id: string,
+  model: string,
+  delta: object,
+  finish: string | null = null,
+  logprobs: object | null = null,
+) =>
+  `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: 1, model, choices: [{ index: 0, delta, logprobs, finish_reason: finish }] })}\n\n`;
+
+/** The log probabilities an upstream sends with a piece of text when asked (`logprobs`). */
+export function pieceLogprobs(piece: string, top: number) {
+  const bytes = [...Buffer.from(piece)];
+  const alternatives = Array.from({ length: top }, (_, i) => ({
+    token: `${piece}~${i}`,
+    logprob: -1 - i,
+    bytes,
+  }));
+  return { content: [{ token: piece, logprob: -0.25, bytes, top_logprobs: alternatives }] };
+}
+
+/** A value matching a (simple) JSON Schema, as a model honouring `response_format` answers. */
+export function valueFor(schema: Record<string, unknown>): unknown {
+  if (Array.isArray(schema.enum)) return schema.enum[0];
+  if (Array.isArray(schema.anyOf)) return valueFor(schema.anyOf[0] as Record<string, unknown>);
+  const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
+  switch (type) {
+    case "object": {
+      const props = (schema.properties ?? {}) as Record<string, Record<string, unknown>>;
+      return Object.fromEntries(Object.entries(props).map(([k, v]) => [k, valueFor(v)]));
+    }
+    case "array":
+      return [valueFor((schema.items ?? {}) as Record<string, unknown>)];
+    case "string":
+      return "Paris";
+    case "integer":
+    case "number":
+      return 42;
+    case "boolean":
+      return true;
+    default:
+      return null;
+  }
+}
+
+/** The text a model honouring the request's `response_format` answers, or null for free text. */
+function structuredAnswer(body: Record<string, unknown>): string | null {
+  const format = body.response_format as
+    { type: string; json_schema?: { schema?: Record<string, unknown> } } | undefined;
+  if (format?.type === "json_schema") return JSON.stringify(valueFor(format.json_schema!.schema!));
+  if (format?.type === "json_object") return JSON.stringify({ answer: "Paris" });
+  return null;
+}
 
 /**
  * An OpenAI-compatible model server over real HTTP, outside the system under test. The
  * upstream model id picks the behaviour: `text`, `tools`, `reasoning`, `rate-limited`,
  * `broken`, `slow`, `slow-start`, `slow-tools`, and for editor actions `code-block` (an answer
- * holding one fenced block, split across chunks) and `diagnostics` (problem lines). Every request
- * is recorded, with whether the caller aborted it.
+ * holding one fenced block, split across chunks) and `diagnostics` (problem lines). `text`
+ * honours `response_format` (JSON matching the schema, in pieces) and `logprobs` /
+ * `top_logprobs` (each piece's). Every request is recorded, with whether the caller aborted it.
  */
 export class MockUpstream {
   readonly calls: UpstreamCall[] = [];
@@ -129,7 +180,15 @@ export class MockUpstream {
         w(chunk(id, model, { reasoning_content: "Let me " }));
         w(chunk(id, model, { reasoning_content: "think." }));
       }
-      for (const word of ["Hello", " from", " upstream."]) w(chunk(id, model, { content: word }));
+      const structured = structuredAnswer(body);
+      const pieces = structured
+        ? [structured.slice(0, 5), structured.slice(5)]
+        : ["Hello", " from", " upstream."];
+      const top = Number(body.top_logprobs ?? 0);
+      for (const piece of pieces) {
+        const logprobs = body.logprobs === true ? pieceLogprobs(piece, top) : null;
+        w(chunk(id, model, { content: piece }, null, logprobs));
+      }
       w(chunk(id, model, {}, "stop"));
     }
     w(

@@ -32,6 +32,8 @@ beforeAll(async () => {
     world,
     testCatalog([
       llmAction("refactor_llm", "sea", "edit_selection", "code-block"),
+      // A model that answers prose, never a code block.
+      llmAction("refactor_prose", "sea", "edit_selection", "text"),
       llmAction("tests_llm", "vibespro", "test_file", "code-block"),
       llmAction("review_llm", "sea", "diagnostics", "diagnostics"),
       {
@@ -334,16 +336,42 @@ describe("UTF-16 positions with non-ASCII text", () => {
     expect(doc.getText(r.diagnostics![0]!.range)).toBe("TODO");
   });
 
-  it("a position past a line counted in code points rather than units is refused", async () => {
+  it("a selection ending one past its line (Neovim's V) ends at the line's end", async () => {
+    // Line 1 has 19 units; Neovim sends a line selection's end as character 20.
+    const r = await runJson("refactor", {
+      path: "a.ts",
+      language: "typescript",
+      content,
+      selection: { start: at(1, 0), end: at(1, 20) },
+    });
+    const line = { start: at(1, 0), end: at(1, 19) };
+    expect(r.edits).toEqual([{ path: "a.ts", range: line, replacement: "// 😀 TODO: 漢字 TODO" }]);
+  });
+
+  it("a position further past a line is refused, saying how long the line is", async () => {
     // Line 2 ("ok") has 2 units; line 0 has 18 (16 code points).
     const r = await post("explain", {
       path: "a.ts",
       language: "typescript",
       content,
-      selection: { start: at(2, 0), end: at(2, 3) },
+      selection: { start: at(2, 0), end: at(2, 4) },
     });
     expect(r.status).toBe(400);
-    expect(((await r.json()) as { error: { param: string } }).error.param).toBe("selection.end");
+    const { error } = (await r.json()) as { error: { param: string; message: string } };
+    expect(error.param).toBe("selection.end");
+    expect(error.message).toBe(
+      "selection.end (line 2, character 4) is outside the document: line 2 has 2 characters " +
+        "(characters count UTF-16 code units).",
+    );
+    const past = await post("explain", {
+      path: "a.ts",
+      language: "typescript",
+      content,
+      selection: { start: at(2, 0), end: at(9, 0) },
+    });
+    expect(((await past.json()) as { error: { message: string } }).error.message).toContain(
+      "the document has 4 lines (0 to 3)",
+    );
   });
 });
 
@@ -353,7 +381,7 @@ describe("invalid input", () => {
     ["content", { path: "a.ts", language: "typescript" }],
     ["language", { ...good, language: "" }],
     ["selection.start.line", { ...good, selection: { start: at(-1, 0), end: at(0, 1) } }],
-    ["selection.end", { ...good, selection: { start: at(0, 0), end: at(0, 11) } }],
+    ["selection.end", { ...good, selection: { start: at(0, 0), end: at(0, 12) } }],
     ["selection", { ...good, selection: { start: at(0, 5), end: at(0, 1) } }],
     ["stream", { ...good, stream: "yes" }],
     ["selection", { path: "a.ts", language: "typescript", content: "x" }, "review_svc"],
@@ -403,6 +431,32 @@ describe("model-backed actions with the openai handler", () => {
     expect(prompt).toContain("```typescript\nreturn 3.14 * r * r;\n```");
     expect(prompt).toContain("```typescript\nexport function area(r) {\n  \n```");
     expect(prompt).toContain("```typescript\n\n}\n// end\n\n```");
+  });
+
+  it("says why when the answer has no code block, and asks without an empty Instruction line", async () => {
+    const selection = { start: at(1, 2), end: at(1, 22) };
+    const r = await runJson("refactor_prose", {
+      path: "src/geo.ts",
+      language: "typescript",
+      content,
+      selection,
+    });
+    expect(r.edits).toEqual([]);
+    expect(r.diagnostics).toEqual([
+      {
+        range: selection,
+        severity: "warning",
+        code: "no_code_block",
+        message:
+          "refactor_prose: the model's answer has no code block, so nothing was changed. " +
+          "It answered: Hello from upstream.",
+      },
+    ]);
+    const prompt = (upstream.calls.at(-1)!.body as { messages: { content: string }[] }).messages.at(
+      -1,
+    )!.content;
+    expect(prompt).not.toContain("Instruction:");
+    expect(prompt).toMatch(/keeping its behaviour\.\n\nCode before the selection/);
   });
 
   it("puts generated tests in a new file named by the language's convention", async () => {

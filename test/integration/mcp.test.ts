@@ -61,6 +61,18 @@ async function terminalCode(stream: string): Promise<string | null | undefined> 
 }
 
 describe("MCP server at /mcp (the SDK's own client over streamable HTTP)", () => {
+  it("reports the package's name and version as serverInfo", async () => {
+    const pkg = JSON.parse(
+      readFileSync(new URL("../../package.json", import.meta.url), "utf8"),
+    ) as {
+      version: string;
+    };
+    expect((await connect()).getServerVersion()).toMatchObject({
+      name: "sea-gateway",
+      version: pkg.version,
+    });
+  });
+
   it("answers 401 with WWW-Authenticate without a key, and the client fails to connect", async () => {
     const r = await fetch(mcpUrl, {
       method: "POST",
@@ -215,7 +227,8 @@ describe("MCP server at /mcp (the SDK's own client over streamable HTTP)", () =>
         path: "a.ts",
         language: "typescript",
         content: "ab",
-        selection: { start: { line: 0, character: 0 }, end: { line: 0, character: 3 } },
+        // One past the line's end is clamped (as LSP says); two past is outside.
+        selection: { start: { line: 0, character: 0 }, end: { line: 0, character: 4 } },
       },
     })) as CallToolResult;
     expect(outside.isError).toBe(true);

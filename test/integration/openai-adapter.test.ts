@@ -87,16 +87,29 @@ describe("the openai handler against an OpenAI-compatible upstream", () => {
       stream: true,
       temperature: 0.3,
       top_p: 0.9,
-      max_tokens: 64,
+      max_completion_tokens: 64,
       stop: ["END"],
       user: "user-42",
       reasoning_effort: "low",
       prompt_cache_key: "conv-1",
     });
+    expect(sent).not.toHaveProperty("max_tokens");
     expect(sent.messages).toEqual([
       { role: "system", content: "be brief" },
       { role: "user", content: [{ type: "text", text: "hi" }] },
     ]);
+  });
+
+  it("sends max_tokens as max_tokens and max_completion_tokens as max_completion_tokens", async () => {
+    const messages = [{ role: "user" as const, content: "hi" }];
+    await client.chat.completions.create({ model: "up-text", messages, max_tokens: 40 });
+    const old = upstream.calls.at(-1)!.body;
+    expect(old.max_tokens).toBe(40);
+    expect(old).not.toHaveProperty("max_completion_tokens");
+    await client.chat.completions.create({ model: "up-text", messages, max_completion_tokens: 50 });
+    const reasoning = upstream.calls.at(-1)!.body;
+    expect(reasoning.max_completion_tokens).toBe(50);
+    expect(reasoning).not.toHaveProperty("max_tokens");
   });
 
   it("assembles streamed tool-call fragments into a non-streaming answer", async () => {

@@ -50,6 +50,41 @@ describe("capability catalog", () => {
     expect((err as ConfigError).problems.length).toBeGreaterThanOrEqual(3);
   });
 
+  it("says which fields that shape the answer each model honours, its handler's by default", async () => {
+    const p = await file(
+      [
+        "capabilities:",
+        "  - {id: e, context: sea, handler: echo}",
+        "  - {id: u, context: sea, handler: openai, upstream_model: m}",
+        "  - {id: s, context: sea, handler: http}",
+        "  - {id: j, context: sea, handler: http, honours: [response_format]}",
+      ].join("\n"),
+    );
+    const catalog = await loadCatalog(loadConfig({ CAPABILITIES_FILE: p }));
+    const honours = (id: string) => catalog.honours(catalog.findChat(id)!);
+    expect(honours("e")).toEqual([]);
+    expect(honours("u")).toEqual(["response_format", "logprobs", "web_search_options"]);
+    expect(honours("s")).toEqual([]);
+    expect(honours("j")).toEqual(["response_format"]);
+  });
+
+  it("refuses a model said to honour a field its handler cannot", async () => {
+    const p = await file(
+      "capabilities:\n  - {id: m, context: sea, handler: echo, honours: [response_format]}\n",
+    );
+    const config = loadConfig({ CAPABILITIES_FILE: p });
+    const catalog = await loadCatalog(config);
+    expect(() => checkCatalogHandlers(catalog, { sea: contextHandlers(config, "sea") })).toThrow(
+      /model 'm' honours response_format, which handler 'echo' cannot/,
+    );
+    const unknown = await file(
+      "capabilities:\n  - {id: m, context: sea, handler: echo, honours: [telepathy]}\n",
+    );
+    await expect(loadCatalog(loadConfig({ CAPABILITIES_FILE: unknown }))).rejects.toThrow(
+      /capabilities\.0\.honours\.0/,
+    );
+  });
+
   it("refuses a catalog whose handler the workers would not have", async () => {
     const p = await file("capabilities:\n  - {id: m, context: sea, handler: openai}\n");
     const config = loadConfig({ CAPABILITIES_FILE: p });

@@ -28,12 +28,16 @@ describe("TextLines (LSP positions, UTF-16)", () => {
     );
   });
 
-  it("slices ranges, clamps past the line's end, and gives the surrounding lines", () => {
+  it("slices ranges, clamps one past the line's end, and gives the surrounding lines", () => {
     const doc = new TextLines("one\r\ntwo 😀 x\nthree\nfour");
     expect(doc.line(1)).toBe("two 😀 x");
     expect(doc.slice({ start: at(1, 4), end: at(1, 6) })).toBe("😀");
-    expect(doc.contains(at(1, 8))).toBe(true);
-    expect(doc.contains(at(1, 9))).toBe(false);
+    expect(doc.clamp(at(1, 8))).toEqual(at(1, 8));
+    // One past the end (Neovim's line selection) is the end; further is outside.
+    expect(doc.clamp(at(1, 9))).toEqual(at(1, 8));
+    expect(doc.clamp(at(1, 10))).toBeNull();
+    expect(doc.clamp(at(0, 4))).toEqual(at(0, 3));
+    expect(doc.clamp(at(4, 0))).toBeNull();
     expect(doc.offsetAt(at(0, 99))).toBe(3);
     expect(doc.whole).toEqual({ start: at(0, 0), end: at(3, 4) });
     expect(doc.around({ start: at(2, 1), end: at(2, 3) }, 1)).toEqual({
@@ -57,6 +61,27 @@ describe("prompts", () => {
     expect(renderPrompt("{{ language }}/{{path}}: {{instruction}} {{other}} $&", v)).toBe(
       "python/a.py: rename y {{other}} $&",
     );
+  });
+
+  it("leaves out a line that holds only an empty placeholder, maybe after its label", () => {
+    const input = {
+      path: "a.ts",
+      language: "typescript",
+      content: "let a = 1;\nlet b = 2;",
+      selection: { start: at(1, 0), end: at(1, 10) },
+    };
+    const without = renderPrompt(DEFAULT_PROMPTS.edit_selection, promptValues(input));
+    expect(without).not.toContain("Instruction:");
+    expect(without).toMatch(
+      /^Rewrite the selected typescript code from a\.ts, keeping its behaviour\.\n\nCode before/,
+    );
+    const withIt = renderPrompt(
+      DEFAULT_PROMPTS.edit_selection,
+      promptValues({ ...input, instruction: "use const" }),
+    );
+    expect(withIt).toContain("keeping its behaviour.\nInstruction: use const\n\nCode before");
+    // Only lines that are the placeholder alone: inline ones stay as they are.
+    expect(renderPrompt("Rename {{instruction}} now", promptValues(input))).toBe("Rename  now");
   });
 
   it("has a default prompt for every output that names the inputs it needs", () => {

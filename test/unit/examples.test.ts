@@ -24,6 +24,29 @@ describe("shipped examples", () => {
     });
   });
 
+  it("librechat.example.yaml's endpoint uses only keys LibreChat's schema has", () => {
+    // The custom endpoint keys of /work/shared/CLIENTS.md (LibreChat drops any other silently).
+    const known = [
+      "name",
+      "apiKey",
+      "baseURL",
+      "models",
+      "titleConvo",
+      "titleModel",
+      "titleMethod",
+      "modelDisplayLabel",
+      "iconURL",
+      "headers",
+      "addParams",
+      "dropParams",
+      "directEndpoint",
+    ];
+    const doc = parse(read("librechat.example.yaml")) as {
+      endpoints: { custom: Record<string, unknown>[] };
+    };
+    expect(Object.keys(doc.endpoints.custom[0]!).filter((k) => !known.includes(k))).toEqual([]);
+  });
+
   it("examples/zed-settings.json declares an openai_compatible provider", () => {
     const doc = JSON.parse(read("examples/zed-settings.json")) as {
       language_models: {
@@ -84,6 +107,7 @@ describe("shipped examples", () => {
 
   it.each([
     ["examples/neovim-sea-lsp.lua", /cmd = \{ "sea-gateway", "lsp" \}/],
+    ["examples/neovim-0.7-sea-lsp.lua", /cmd = \{ "sea-gateway", "lsp" \}/],
     ["examples/helix-languages.toml", /command = "sea-gateway"\nargs = \["lsp"\]/],
   ])("%s starts `sea-gateway lsp` with settings the server reads", (file, command) => {
     const text = read(file);
@@ -92,5 +116,30 @@ describe("shipped examples", () => {
     // The initialization options the server understands (src/lsp/language-server.ts).
     expect(text).toMatch(/validateLanguages = \{? ?\[?"markdown", "yaml"/);
     expect(text).toContain('validateAction = "validate_spec"');
+  });
+
+  // Neovim 0.11 added vim.lsp.config; 0.8 vim.lsp.start; 0.7 has start_client only.
+  it.each([
+    ["examples/neovim-sea-lsp.lua", "0.11+", ["vim.lsp.config(", "vim.lsp.enable("], []],
+    [
+      "examples/neovim-0.7-sea-lsp.lua",
+      "0.7 to 0.10",
+      ["vim.lsp.start(", "vim.lsp.start_client(", "vim.lsp.buf_attach_client("],
+      ["vim.lsp.config", "vim.lsp.enable", "vim.fs."],
+    ],
+  ])(
+    "%s says it is for Neovim %s and uses only what those have",
+    (file, versions, uses, avoids) => {
+      const text = read(file);
+      expect(text.split("\n")[0]).toContain(`Neovim ${versions}`);
+      for (const call of uses) expect(text).toContain(call);
+      for (const call of avoids) expect(text).not.toContain(call);
+    },
+  );
+
+  it("README says which Neovim versions each example fits", () => {
+    const readme = read("README.md");
+    expect(readme).toContain("`examples/neovim-sea-lsp.lua` (Neovim 0.11+");
+    expect(readme).toContain("`examples/neovim-0.7-sea-lsp.lua` (Neovim 0.7 to 0.10");
   });
 });

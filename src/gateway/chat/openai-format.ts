@@ -3,6 +3,7 @@ import type {
   ChatCompletion,
   ChatCompletionChunk,
   ChatDeltaPayload,
+  ChoiceLogprobs,
   ChunkDelta,
   FinishReason,
   Usage,
@@ -14,6 +15,7 @@ export class OpenAIFormatter {
   /** The text of a chunk around its delta: the same for every chunk of the run. */
   private readonly chunkHead: string;
   private static readonly CHUNK_TAIL = ',"logprobs":null,"finish_reason":null}]}';
+  private static readonly LOGPROBS_TAIL = ',"finish_reason":null}]}';
 
   constructor(private readonly run: Pick<RunIdentity, "id" | "created" | "model">) {
     this.chunkHead =
@@ -22,18 +24,22 @@ export class OpenAIFormatter {
       `"choices":[{"index":0,"delta":`;
   }
 
-  chunk(delta: ChunkDelta, finishReason: FinishReason | null = null): ChatCompletionChunk {
+  chunk(
+    delta: ChunkDelta,
+    finishReason: FinishReason | null = null,
+    logprobs: ChoiceLogprobs | null = null,
+  ): ChatCompletionChunk {
     return {
       id: this.run.id,
       object: "chat.completion.chunk",
       created: this.run.created,
       model: this.run.model,
-      choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
+      choices: [{ index: 0, delta, logprobs, finish_reason: finishReason }],
     };
   }
 
   deltaChunk(p: ChatDeltaPayload): ChatCompletionChunk {
-    return this.chunk(chunkDelta(p));
+    return this.chunk(chunkDelta(p), null, p.logprobs ?? null);
   }
 
   /**
@@ -45,6 +51,9 @@ export class OpenAIFormatter {
       p.reasoning_content === undefined && p.tool_calls === undefined && p.content !== undefined
         ? `{"content":${JSON.stringify(p.content)}}`
         : JSON.stringify(chunkDelta(p));
+    if (p.logprobs) {
+      return `${this.chunkHead}${delta},"logprobs":${JSON.stringify(p.logprobs)}${OpenAIFormatter.LOGPROBS_TAIL}`;
+    }
     return this.chunkHead + delta + OpenAIFormatter.CHUNK_TAIL;
   }
 
@@ -66,7 +75,14 @@ export class OpenAIFormatter {
       object: "chat.completion",
       created: this.run.created,
       model: this.run.model,
-      choices: [{ index: 0, message: p.message, logprobs: null, finish_reason: p.finish_reason }],
+      choices: [
+        {
+          index: 0,
+          message: p.message,
+          logprobs: p.logprobs ?? null,
+          finish_reason: p.finish_reason,
+        },
+      ],
       usage: plainUsage(p.usage),
     };
   }

@@ -22,30 +22,49 @@ export function commandIdOf(tenant: string, streamId: string, kind: "chat" | "ca
   return uuidV5(`${kind}\n${tenant}\n${streamId}`, ID_NAMESPACES.command);
 }
 
-/** Request fields passed to the capability unchanged, and how they map (data, not code). */
+/**
+ * Request fields passed to the capability as the client sent them, under their own names (data,
+ * not code). `max_tokens` and `max_completion_tokens` stay apart: reasoning models refuse the
+ * first. Not here: the ones the gateway itself acts on (`model`, `messages`, `stream…`, `n`,
+ * `background`), `user` (the command's own field), and those refused at admission.
+ */
+const PASSED_ON = [
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "max_completion_tokens",
+  "presence_penalty",
+  "frequency_penalty",
+  "logit_bias",
+  "seed",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "response_format",
+  "logprobs",
+  "top_logprobs",
+  "modalities",
+  "prediction",
+  "web_search_options",
+  "prompt_cache_key",
+  "prompt_cache_retention",
+  "reasoning_effort",
+  "verbosity",
+  "service_tier",
+  "safety_identifier",
+  "store",
+  "metadata",
+] as const satisfies readonly (keyof ChatParams & keyof ChatCompletionRequest)[];
+
 function toParams(req: ChatCompletionRequest): ChatParams {
-  const params: ChatParams = {};
-  const maxTokens = req.max_completion_tokens ?? req.max_tokens;
-  if (maxTokens != null) params.max_tokens = maxTokens;
-  if (req.stop != null) params.stop = typeof req.stop === "string" ? [req.stop] : req.stop;
-  if (req.tool_choice !== undefined && req.tool_choice !== null)
-    params.tool_choice = req.tool_choice;
-  const passThrough = [
-    "temperature",
-    "top_p",
-    "presence_penalty",
-    "frequency_penalty",
-    "seed",
-    "tools",
-    "parallel_tool_calls",
-    "prompt_cache_key",
-    "reasoning_effort",
-  ] as const;
-  for (const key of passThrough) {
+  const params: Record<string, unknown> = {};
+  for (const key of PASSED_ON) {
     const v = req[key];
-    if (v !== undefined && v !== null) (params as Record<string, unknown>)[key] = v;
+    if (v !== undefined && v !== null) params[key] = v;
   }
-  return params;
+  // One stop sequence is a list of one.
+  if (req.stop != null) params.stop = typeof req.stop === "string" ? [req.stop] : req.stop;
+  return params as ChatParams;
 }
 
 /** Everything needed to turn one validated request into its outbox command. */

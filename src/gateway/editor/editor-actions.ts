@@ -91,7 +91,8 @@ export class EditorActions {
         "content",
       );
     }
-    if (input.selection) checkSelection(new TextLines(input.content), input.selection);
+    if (input.selection)
+      input.selection = checkSelection(new TextLines(input.content), input.selection);
     return input;
   }
 
@@ -109,19 +110,34 @@ export function actionNotFound(name: string): NotFoundError {
   );
 }
 
-/** A selection must lie in the document, start first (400 naming the position otherwise). */
-function checkSelection(doc: TextLines, s: { start: Position; end: Position }): void {
+/**
+ * A selection must lie in the document and start first; an end one past its line (as Neovim's
+ * line selections send it) is clamped to the line's end. Returns the selection as clamped; a 400
+ * naming the position and saying how long its line is otherwise.
+ */
+function checkSelection(
+  doc: TextLines,
+  s: { start: Position; end: Position },
+): { start: Position; end: Position } {
+  const clamped = { start: s.start, end: s.end };
   for (const end of ["start", "end"] as const) {
     const p = s[end];
-    if (!doc.contains(p)) {
+    const inside = doc.clamp(p);
+    if (!inside) {
+      const where =
+        p.line < doc.lineCount
+          ? `line ${p.line} has ${doc.line(p.line).length} characters`
+          : `the document has ${doc.lineCount} lines (0 to ${doc.lineCount - 1})`;
       throw new BadRequestError(
-        `selection.${end} (line ${p.line}, character ${p.character}) is outside the document ` +
-          `(${doc.lineCount} lines; characters count UTF-16 code units).`,
+        `selection.${end} (line ${p.line}, character ${p.character}) is outside the document: ` +
+          `${where} (characters count UTF-16 code units).`,
         `selection.${end}`,
       );
     }
+    clamped[end] = inside;
   }
-  if (!notAfter(s.start, s.end)) {
+  if (!notAfter(clamped.start, clamped.end)) {
     throw new BadRequestError("selection.start is after selection.end.", "selection");
   }
+  return clamped;
 }

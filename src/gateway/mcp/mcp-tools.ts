@@ -16,6 +16,7 @@ import {
 import type { CapabilityCatalog } from "../../catalog.js";
 import { toOpenAIError } from "../../errors.js";
 import type { Log } from "../../log.js";
+import { PACKAGE_VERSION } from "../../package-version.js";
 import type { Principal } from "../../ports.js";
 import { usable } from "../admission/access.js";
 import type { AdmissionDoor, WorkKind } from "../admission/door.js";
@@ -74,7 +75,7 @@ function actionResult(r: EditorActionResult): CallToolResult {
  */
 export function buildMcpServer(principal: Principal, deps: McpToolDeps, log: Log): McpServer {
   const server = new McpServer(
-    { name: "sea-gateway", version: "1.0.0" },
+    { name: "sea-gateway", version: PACKAGE_VERSION },
     {
       instructions:
         "SEA and VibesPro capabilities: editor actions (explain, refactor, generate tests, validate " +

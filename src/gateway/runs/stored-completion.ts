@@ -48,18 +48,25 @@ export function storedCompletion(
     const p = terminal.payload;
     return {
       ...base,
-      choices: [{ index: 0, message: p.message, logprobs: null, finish_reason: p.finish_reason }],
+      choices: [
+        {
+          index: 0,
+          message: p.message,
+          logprobs: p.logprobs ?? null,
+          finish_reason: p.finish_reason,
+        },
+      ],
       usage: { ...p.usage },
       error: null,
     };
   }
   const answer = new AnswerAccumulator();
   for (const d of deltas) answer.add(d.payload);
-  const { message } = answer.complete(null);
+  const { message, logprobs } = answer.complete(null);
   const failure = terminal?.kind === "failed" ? terminal.payload.error : null;
   return {
     ...base,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: null }],
+    choices: [{ index: 0, message, logprobs: logprobs ?? null, finish_reason: null }],
     usage: null,
     error: failure ? { message: failure.message, type: failure.type, code: failure.code } : null,
   };
@@ -79,5 +86,6 @@ export function answerAsDelta(
   // An editor action's result rides along, so its replay holds its edits and diagnostics.
   if (terminal.payload.edits?.length) delta.edits = terminal.payload.edits;
   if (terminal.payload.diagnostics?.length) delta.diagnostics = terminal.payload.diagnostics;
+  if (terminal.payload.logprobs) delta.logprobs = terminal.payload.logprobs;
   return delta;
 }
