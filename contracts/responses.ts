@@ -187,22 +187,30 @@ export const OtherToolSchema = z.looseObject({
   type: z.string().refine((t) => !KNOWN_TOOL_TYPES.has(t)),
 });
 
-export const ResponseToolSchema = z.union([
-  FunctionToolSchema,
-  CustomToolSchema,
-  NamespaceToolSchema,
-  OtherToolSchema,
-]);
+/** The tools we bridge, by `type`; any other type is accepted as {@link OtherToolSchema}. */
+export const TOOL_SCHEMAS = {
+  function: FunctionToolSchema,
+  custom: CustomToolSchema,
+  namespace: NamespaceToolSchema,
+} as const;
+
+export const ResponseToolSchema = z.union([...Object.values(TOOL_SCHEMAS), OtherToolSchema]);
 export type ResponseTool = z.infer<typeof ResponseToolSchema>;
 
-export const ResponseToolChoiceSchema = z.union([
-  z.enum(["auto", "none", "required"]),
-  z.looseObject({ type: z.enum(["function", "custom"]), name: z.string().min(1) }),
-  z.looseObject({
+/** `tool_choice` objects we map, by `type`. */
+export const TOOL_CHOICE_SCHEMAS = {
+  function: z.looseObject({ type: z.literal("function"), name: z.string().min(1) }),
+  custom: z.looseObject({ type: z.literal("custom"), name: z.string().min(1) }),
+  allowed_tools: z.looseObject({
     type: z.literal("allowed_tools"),
     mode: z.enum(["auto", "required"]),
     tools: z.array(z.looseObject({ type: z.string(), name: z.string().optional() })),
   }),
+} as const;
+
+export const ResponseToolChoiceSchema = z.union([
+  z.enum(["auto", "none", "required"]),
+  ...Object.values(TOOL_CHOICE_SCHEMAS),
   /** A built-in tool (`{type:"web_search"}`): that tool is dropped, so is the choice. */
   z.looseObject({
     type: z.string().refine((t) => !["function", "custom", "allowed_tools"].includes(t)),
@@ -212,7 +220,7 @@ export type ResponseToolChoice = z.infer<typeof ResponseToolChoiceSchema>;
 
 // ---- text and reasoning --------------------------------------------------------------------
 
-export const TextFormatSchema = z.union([
+export const TextFormatSchema = z.discriminatedUnion("type", [
   z.object({ type: z.literal("text") }),
   z.object({ type: z.literal("json_object") }),
   z.object({

@@ -4,6 +4,8 @@ import {
   INPUT_ITEM_SCHEMAS,
   INPUT_PART_SCHEMAS,
   ResponsesRequestSchema,
+  TOOL_CHOICE_SCHEMAS,
+  TOOL_SCHEMAS,
   type ResponseInputItem,
   type ResponsesRequest,
 } from "../../../contracts/index.js";
@@ -24,7 +26,13 @@ const RestSchema = ResponsesRequestSchema.omit({ input: true });
 function badRequest(error: z.ZodError, prefix: PropertyKey[] = []): BadRequestError {
   const issues = error.issues.map((issue) => ({ ...issue, path: [...prefix, ...issue.path] }));
   const { message, param } = plainZodMessage(new z.ZodError(issues));
-  const code = issues[0]?.code === "invalid_type" ? "invalid_type" : "invalid_value";
+  const first = issues[0];
+  const code =
+    first?.code !== "invalid_type"
+      ? "invalid_value"
+      : /received undefined$/.test(first.message)
+        ? "missing_required_parameter"
+        : "invalid_type";
   return new BadRequestError(message, param, code);
 }
 
@@ -72,6 +80,16 @@ function parseItem(raw: unknown, i: number): ResponseInputItem {
 }
 
 /**
+ * A value whose `type` picks its schema in `table` (other types are someone else's to judge),
+ * checked alone so an error names its own field rather than the union's best guess.
+ */
+function checkByType(value: unknown, table: Record<string, z.ZodType>, path: PropertyKey[]): void {
+  if (!isObject(value) || typeof value.type !== "string" || !(value.type in table)) return;
+  const parsed = table[value.type]!.safeParse(value);
+  if (!parsed.success) throw badRequest(parsed.error, path);
+}
+
+/**
  * Validates a `POST /v1/responses` body. Errors are 400s naming `param` as OpenAI does:
  * `model` (missing → `missing_required_parameter`), `input` (wrong type → `invalid_type`),
  * `input[i].type` for an unknown item type, `input[i].content[j].type` for an unknown part,
@@ -113,6 +131,10 @@ export function parseResponsesRequest(body: unknown): ResponsesRequest {
     }
   }
   const input = typeof body.input === "string" ? body.input : body.input.map(parseItem);
+  if (Array.isArray(body.tools)) {
+    body.tools.forEach((t: unknown, i) => checkByType(t, TOOL_SCHEMAS, ["tools", i]));
+  }
+  checkByType(body.tool_choice, TOOL_CHOICE_SCHEMAS, ["tool_choice"]);
   const rest = RestSchema.safeParse(body);
   if (!rest.success) throw badRequest(rest.error);
   return { ...rest.data, input };
