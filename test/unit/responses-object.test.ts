@@ -19,6 +19,7 @@ import { parseResponsesRequest } from "../../src/gateway/responses/parse-request
 import { responseRecordOf, responsesToChat } from "../../src/gateway/responses/request-to-chat.js";
 import {
   buildResponseObject,
+  deletedResponse,
   responseUsageOf,
   type ResponseContext,
 } from "../../src/gateway/responses/response-object.js";
@@ -206,6 +207,14 @@ describe("ids", () => {
     expect(outputItemId("resp_0c5e-1", "function_call", 1)).toBe("fc_0c5e-1_1");
     expect(inputItemId("resp_0c5e-1", "function_call_output", 3)).toBe("fco_0c5e-1_in3");
     expect(callIdOf("resp_0c5e-1", 0)).toBe("call_0c5e-1_0");
+  });
+
+  it("DELETE answers the deleted marker the SDK expects", () => {
+    expect(deletedResponse("resp_x")).toEqual({
+      id: "resp_x",
+      object: "response.deleted",
+      deleted: true,
+    });
   });
 
   it("a missing response is a 404 naming it", () => {

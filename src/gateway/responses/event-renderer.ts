@@ -256,12 +256,19 @@ export class ResponseEventRenderer {
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-/** A `failed` event as the response's error (a cancel is status `cancelled`). */
+/**
+ * A `failed` event as the response's error; a cancel is status `cancelled`. A rate limit is
+ * OpenAI's `rate_limit_exceeded` with "try again in Ns": what Codex reads its retry delay from.
+ */
 function failure(p: ChatFailedPayload): {
   status: "failed" | "cancelled";
   error: { code: string; message: string };
 } {
   const e = p.error;
+  if (e.status === 429) {
+    const wait = e.retry_after !== undefined ? ` Please try again in ${e.retry_after}s.` : "";
+    return { status: "failed", error: { code: "rate_limit_exceeded", message: e.message + wait } };
+  }
   const code = e.code ?? e.type ?? "server_error";
   return {
     status: code === "cancelled" ? "cancelled" : "failed",

@@ -106,3 +106,12 @@ function textOf(r: ResponseRecord): ResponseObject["text"] {
   if (r.text?.verbosity) text.verbosity = r.text.verbosity;
   return text;
 }
+
+/** What `DELETE /v1/responses/{id}` answers. */
+export function deletedResponse(id: string): {
+  id: string;
+  object: "response.deleted";
+  deleted: true;
+} {
+  return { id, object: "response.deleted", deleted: true };
+}
