@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { ChatCompletedPayload, ChatDeltaPayload } from "../../contracts/index.js";
+import type { Delivery } from "../../src/gateway/runs/attempt-sequencer.js";
 import {
   ResponseEventRenderer,
   renderEvents,
@@ -92,3 +93,6 @@ describe("ResponseEventRenderer: deterministic numbering, exact resume", () => {
     );
   });
 });
+
+// The renderer takes the run's deliveries as they are (a `reset` is the reader's to handle).
+const _deliveriesRender = (d: Exclude<Delivery, { kind: "reset" }>): RenderInput => d;
