@@ -6,6 +6,7 @@ import {
   PredictionSchema,
   ResponseFormatSchema,
 } from "./openai.js";
+import { ResponseRecordSchema } from "./response-record.js";
 import { DiagnosticSchema, TextEditSchema } from "./text-edits.js";
 
 /**
@@ -60,6 +61,8 @@ export const ChatDeliverySchema = z.object({
   include_usage: z.boolean().optional(),
   /** SHA-256 of the request, to refuse an idempotency key reused with another body. */
   request_hash: z.string().optional(),
+  /** The run is a Responses API response (`/v1/responses`): what it must keep to be served. */
+  response: ResponseRecordSchema.optional(),
 });
 export type ChatDelivery = z.infer<typeof ChatDeliverySchema>;
 

@@ -7,3 +7,6 @@ export * from "./editor.js";
 export * from "./catalog.js";
 export * from "./handler.js";
 export * from "./streams.js";
+export * from "./responses.js";
+export * from "./response-object.js";
+export * from "./response-record.js";

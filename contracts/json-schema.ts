@@ -20,6 +20,13 @@ import {
   HandlerResultEventSchema,
 } from "./handler.js";
 import { ChatCompletionRequestSchema } from "./openai.js";
+import {
+  InputItemListSchema,
+  ResponseObjectSchema,
+  ResponseStreamEventSchema,
+} from "./response-object.js";
+import { ResponseRecordSchema } from "./response-record.js";
+import { ResponsesRequestSchema } from "./responses.js";
 import { WsClientMessageSchema } from "./streams.js";
 
 /** Every wire shape other languages validate, by file name under `contracts/schema/`. */
@@ -41,6 +48,11 @@ export const EXPORTED_SCHEMAS: Record<string, z.ZodType> = {
   "capability-catalog.json": CatalogSchema,
   "chat-completion-request.json": ChatCompletionRequestSchema,
   "ws-client-message.json": WsClientMessageSchema,
+  "responses-request.json": ResponsesRequestSchema,
+  "response-object.json": ResponseObjectSchema,
+  "response-stream-event.json": ResponseStreamEventSchema,
+  "response-input-item-list.json": InputItemListSchema,
+  "response-record.json": ResponseRecordSchema,
 };
 
 /** The JSON Schema text of one exported schema (stable, for committing and diffing). */
