@@ -184,5 +184,6 @@ export const RESULT_EVENT_TYPES = {
 /** A decoded result event, as the gateway consumes it. */
 export type ChatResultEvent =
   | { kind: "delta"; seq: number; attempt: number; payload: ChatDeltaPayload }
-  | { kind: "completed"; seq: number; attempt: number; payload: ChatCompletedPayload }
-  | { kind: "failed"; seq: number; attempt: number; payload: ChatFailedPayload };
+  /** `at`: when the terminal event was written (unix seconds), where its envelope says. */
+  | { kind: "completed"; seq: number; attempt: number; payload: ChatCompletedPayload; at?: number }
+  | { kind: "failed"; seq: number; attempt: number; payload: ChatFailedPayload; at?: number };

@@ -46,6 +46,8 @@ export const EDITOR_ACTION_COMMAND = { name: "editor_action", version: 1 } as co
 export const CHAT_CANCEL_COMMAND = { name: "chat_cancel", version: 1 } as const;
 /** The per-request result events (deltas, then one terminal event). */
 export const CHAT_RESULT_EVENT = { name: "chat_result", version: 1 } as const;
+/** The event recording that a response (its stream) was deleted by its client. */
+export const RESPONSE_DELETED_EVENT = { name: "response_deleted", version: 1 } as const;
 
 /** Default dead-letter subject template; `{context}` is replaced by the context name. */
 export const DEFAULT_DLQ_SUBJECT = "{context}.dlq.commands";
@@ -64,6 +66,8 @@ export interface SubjectSpace {
    * validated.
    */
   result(ctx: ContextName, tenant: string, streamId: string): string;
+  /** Where a response's deletion is recorded (an event of its stream, read by no consumer). */
+  responseDeleted(ctx: ContextName, tenant: string, streamId: string): string;
   /** The core (unstored) subject a request's results are sent on live, as they are produced. */
   liveResult(ctx: ContextName, tenant: string, streamId: string): string;
   dlq(ctx: ContextName): string;
@@ -99,6 +103,9 @@ export function subjectSpace(namespace = "", dlqTemplate = DEFAULT_DLQ_SUBJECT):
     command: (ctx, name, version) => `${p}${ctx}.command.${versioned(name, version)}`,
     result: (ctx, tenant, streamId) =>
       `${p}${ctx}.event.${versioned(CHAT_RESULT_EVENT.name, CHAT_RESULT_EVENT.version)}.` +
+      `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
+    responseDeleted: (ctx, tenant, streamId) =>
+      `${p}${ctx}.event.${versioned(RESPONSE_DELETED_EVENT.name, RESPONSE_DELETED_EVENT.version)}.` +
       `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
     liveResult: (ctx, tenant, streamId) =>
       `${p}${ctx}.live.${versioned(CHAT_RESULT_EVENT.name, CHAT_RESULT_EVENT.version)}.` +

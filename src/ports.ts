@@ -280,6 +280,8 @@ export interface StreamRecord {
   cancelRequested: boolean;
   /** The terminal result event, once the command has ended. */
   terminal: Extract<ChatResultEvent, { kind: "completed" | "failed" }> | null;
+  /** Its client deleted it (`DELETE /v1/responses/{id}`): it is then found no more. */
+  deleted: boolean;
 }
 
 /** Finds a tenant's chat streams (never another tenant's). */

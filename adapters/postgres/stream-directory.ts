@@ -3,6 +3,7 @@ import {
   CHAT_CANCEL_COMMAND,
   CONTEXTS,
   ChatDeliverySchema,
+  RESPONSE_DELETED_EVENT,
   RESULT_EVENT_TYPES,
   type ContextName,
 } from "../../contracts/index.js";
@@ -20,6 +21,12 @@ interface Row {
 }
 
 const TERMINAL_TYPES = new Set<string>([RESULT_EVENT_TYPES.completed, RESULT_EVENT_TYPES.failed]);
+/** Rows of a stream that are not its command. */
+const NOT_THE_COMMAND = new Set<string>([
+  ...TERMINAL_TYPES,
+  CHAT_CANCEL_COMMAND.name,
+  RESPONSE_DELETED_EVENT.name,
+]);
 const encoder = new TextEncoder();
 
 /**
@@ -48,9 +55,7 @@ export class PgStreamDirectory implements StreamDirectory {
 }
 
 function recordOf(context: ContextName, rows: Row[]): StreamRecord | null {
-  const command = rows.find(
-    (r) => r.event_type !== CHAT_CANCEL_COMMAND.name && !TERMINAL_TYPES.has(r.event_type),
-  );
+  const command = rows.find((r) => !NOT_THE_COMMAND.has(r.event_type));
   const model = command?.payload.payload?.model;
   if (!command || typeof model !== "string") return null;
   const terminalRow = rows.find((r) => TERMINAL_TYPES.has(r.event_type));
@@ -66,6 +71,7 @@ function recordOf(context: ContextName, rows: Row[]): StreamRecord | null {
     correlationId: command.payload.correlation_id ?? "",
     delivery: delivery.success ? delivery.data : {},
     cancelRequested: rows.some((r) => r.event_type === CHAT_CANCEL_COMMAND.name),
+    deleted: rows.some((r) => r.event_type === RESPONSE_DELETED_EVENT.name),
     terminal: terminal && terminal.kind !== "delta" ? terminal : null,
   };
 }

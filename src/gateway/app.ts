@@ -29,10 +29,12 @@ import { chatRoutes } from "./routes/chat.js";
 import { domainEventRoutes } from "./routes/domain-events.js";
 import { editorRoutes } from "./routes/editor.js";
 import { mcpRoutes } from "./routes/mcp.js";
+import { responseRoutes } from "./routes/responses.js";
 import { modelRoutes } from "./routes/models.js";
 import { statusRoutes } from "./routes/status.js";
 import { streamRoutes } from "./routes/streams.js";
 import { websocketRoutes } from "./routes/websocket.js";
+import { StoredResponses } from "./responses/stored-responses.js";
 import { ChatRuns } from "./runs/chat-runs.js";
 import { RunStarter } from "./runs/run-starter.js";
 import { StoredRuns } from "./runs/stored-runs.js";
@@ -116,6 +118,13 @@ export function buildGateway(deps: GatewayAppDeps): Gateway {
     deadlineMs: limits.requestDeadlineMs,
   });
   const chat = chatWork({ catalog: deps.catalog, writer, limits });
+  const responses = new StoredResponses({ runs, stored, writer, subjects: deps.subjects });
+  const responseWorkDeps = {
+    catalog: deps.catalog,
+    writer,
+    limits,
+    link: (principal: Principal, id: string) => responses.link(principal, id),
+  };
   const work = {
     actions: new EditorActions({ catalog: deps.catalog, limits }),
     subjects: deps.subjects,
@@ -158,6 +167,13 @@ export function buildGateway(deps: GatewayAppDeps): Gateway {
     });
     await v1.register(modelRoutes, { catalog: deps.catalog });
     await v1.register(chatRoutes, { door, chat, keepAliveMs });
+    await v1.register(responseRoutes, {
+      work: responseWorkDeps,
+      responses,
+      door,
+      runs,
+      keepAliveMs,
+    });
     await v1.register(streamRoutes, { runs, keepAliveMs });
     await v1.register(editorRoutes, { work, door, runs, keepAliveMs });
     await v1.register(mcpRoutes, {

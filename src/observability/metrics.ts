@@ -15,7 +15,7 @@ import { RecentFailures, type FailureRecord } from "./recent-failures.js";
  */
 
 /** A surface a client reads a stream through. */
-export type Surface = "sse" | "websocket" | "mcp";
+export type Surface = "sse" | "websocket" | "mcp" | "responses";
 
 /** Why a handler run did not complete (see the worker's decision table). */
 export type FailureKind = "poison" | "transient" | "failed" | "stopping";

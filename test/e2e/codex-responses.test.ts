@@ -1,80 +1,42 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RenderInput } from "../../src/gateway/responses/event-renderer.js";
+import { contextHandlers } from "../../bin/handlers.js";
 import { codexBinary, codexExec, exampleCodexConfig } from "../helpers/codex.js";
-import { FakeResponsesServer } from "../helpers/fake-responses-server.js";
+import { createTestWorld } from "../helpers/env.js";
+import { MockUpstream } from "../helpers/mock-upstream.js";
+import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
 
 /**
- * The Codex CLI itself against a `/v1/responses` server built from the gateway's Responses
- * modules (parsing, bridging to chat, rendering), configured by `examples/codex-config.toml`.
- * The run behind each request is scripted here; the gateway's own route replaces this server
- * once it exists.
+ * The Codex CLI itself against the gateway's `/v1/responses` (real Postgres, NATS, workers
+ * running the `openai` handler against a mock upstream model), configured by
+ * `examples/codex-config.toml` with the model name swapped.
  */
-
-const KEY = "sea-test-key";
-const usage = { prompt_tokens: 100, completion_tokens: 10, total_tokens: 110 };
-const text = (t: string): RenderInput[] => [
-  { kind: "delta", seq: 1, payload: { content: t.slice(0, 5) } },
-  { kind: "delta", seq: 2, payload: { content: t.slice(5) } },
-  {
-    kind: "completed",
-    payload: { message: { role: "assistant", content: t }, finish_reason: "stop", usage },
-  },
-];
-
-type Item = { type?: string; call_id?: string; output?: unknown; name?: string; id?: string };
-const inputOf = (body: Record<string, unknown>) => body.input as Item[];
-
-const server = new FakeResponsesServer((req) => {
-  const items = Array.isArray(req.input) ? (req.input as Item[]) : [];
-  const output = items.find((i) => i.type === "function_call_output");
-  if (req.model === "tool-turn" && !output) {
-    // The model asks Codex to run its shell tool.
-    const args = JSON.stringify({ cmd: "echo sea-tool-ran" });
-    return [
-      {
-        kind: "delta",
-        seq: 1,
-        payload: {
-          tool_calls: [
-            {
-              index: 0,
-              id: "call_sea_1",
-              type: "function",
-              function: { name: "exec_command", arguments: args.slice(0, 8) },
-            },
-          ],
-        },
-      },
-      {
-        kind: "delta",
-        seq: 2,
-        payload: { tool_calls: [{ index: 0, function: { arguments: args.slice(8) } }] },
-      },
-      {
-        kind: "completed",
-        payload: {
-          message: { role: "assistant", content: null },
-          finish_reason: "tool_calls",
-          usage,
-        },
-      },
-    ];
-  }
-  if (output)
-    return text(
-      `The tool said: ${/sea-tool-ran/.test(JSON.stringify(output.output)) ? "sea-tool-ran" : "nothing"}`,
-    );
-  return text("Hello from the SEA gateway.");
-});
-
+const world = createTestWorld("codex");
+const upstream = new MockUpstream();
+let system: TestSystem;
 let config: string;
 
 beforeAll(async () => {
   await codexBinary(); // installs the pinned release once if it is missing (~420 MB)
-  await server.start();
-  config = await exampleCodexConfig(server.baseURL);
+  await upstream.start();
+  const env = { UPSTREAM_OPENAI_BASE_URL: upstream.baseUrl, UPSTREAM_OPENAI_API_KEY: "sk-up" };
+  const catalog = testCatalog(
+    ["text", "tool-turn", "broken"].map((m) => ({
+      id: `up-${m}`,
+      context: "sea" as const,
+      handler: "openai",
+      upstream_model: m,
+    })),
+  );
+  system = await startTestSystem(world, catalog, env);
+  await system.startWorkers(contextHandlers(world.config(env), "sea"), ["sea"]);
+  config = await exampleCodexConfig(system.baseURL);
 }, 300_000);
-afterAll(() => server.stop());
+
+afterAll(async () => {
+  await system?.stop();
+  await upstream.stop();
+  await world.cleanup();
+});
 
 // Failures end quickly: Codex otherwise retries a broken stream five times.
 const noRetries = [
@@ -83,103 +45,70 @@ const noRetries = [
   "-c",
   "model_providers.sea.request_max_retries=0",
 ];
+const withModel = (m: string) => config.replace(/^model = "sea"/m, `model = "${m}"`);
 
-describe("codex exec over /v1/responses", () => {
-  it("prints the answer and exits 0; sends what RESPONSES.md §7 records", async () => {
+describe("codex exec over the gateway's /v1/responses", () => {
+  it("prints the gateway's answer and exits 0", async () => {
+    const before = upstream.calls.length;
     const r = await codexExec({
-      config,
+      config: withModel("up-text"),
       prompt: "say hello",
-      env: { SEA_API_KEY: KEY },
+      env: { SEA_API_KEY: system.apiKey },
       args: noRetries,
     });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe("Hello from the SEA gateway.");
-    const [req, ...more] = server.requests.filter((q) => q.method === "POST");
-    expect(more).toEqual([]); // one request per turn, no /models
-    expect(req!.url).toBe("/v1/responses");
-    expect(req!.headers).toMatchObject({
-      authorization: `Bearer ${KEY}`,
-      accept: "text/event-stream",
-      originator: "codex_exec",
-    });
-    expect(Object.keys(req!.body!).sort()).toEqual([
-      "client_metadata",
-      "include",
-      "input",
-      "model",
-      "parallel_tool_calls",
-      "prompt_cache_key",
-      "reasoning",
-      "store",
-      "stream",
-      "tool_choice",
-      "tools",
-    ]);
-    expect(req!.body).toMatchObject({
-      model: "sea",
-      stream: true,
-      store: false,
-      tool_choice: "auto",
-    });
-    const tools = req!.body!.tools as { type: string }[];
-    expect(tools.map((t) => t.type)).toEqual(
-      expect.arrayContaining(["function", "namespace", "web_search"]),
+    expect(r.stdout.trim()).toBe("Hello from upstream.");
+    // One turn, one run: Codex's developer messages lead as system messages; its namespace
+    // tools are flattened functions; its built-in web_search is dropped.
+    const [sent, ...more] = upstream.calls.slice(before);
+    expect(more).toEqual([]);
+    const messages = sent!.body.messages as { role: string; content: unknown }[];
+    expect(messages[0]!.role).toBe("system");
+    expect(JSON.stringify(messages.at(-1))).toContain("say hello");
+    const names = (sent!.body.tools as { type: string; function: { name: string } }[]).map(
+      (t) => t.function.name,
     );
+    expect(names).toContain("exec_command");
+    expect(names.some((n) => n.includes("__"))).toBe(true);
+    expect((sent!.body.tools as { type: string }[]).every((t) => t.type === "function")).toBe(true);
   }, 120_000);
 
-  it("a function_call makes Codex run the tool and send function_call_output back", async () => {
-    const before = server.bodies.length;
+  it("a function_call from the model makes Codex run the tool and send its output back", async () => {
+    const before = upstream.calls.length;
     const r = await codexExec({
-      config: config.replace('model = "sea"', 'model = "tool-turn"'),
+      config: withModel("up-tool-turn"),
       prompt: "run the echo",
-      env: { SEA_API_KEY: KEY },
+      env: { SEA_API_KEY: system.apiKey },
       args: noRetries,
     });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.trim()).toBe("The tool said: sea-tool-ran");
-    const [first, second, ...more] = server.bodies.slice(before);
+    expect(r.stdout).toContain("The tool said:");
+    expect(r.stdout).toContain("sea-tool-ran");
+    const [first, second, ...more] = upstream.calls.slice(before);
     expect(more).toEqual([]);
-    expect(inputOf(first!).some((i) => i.type === "function_call")).toBe(false);
-    // Turn 2 replays the call with the gateway's fc_ id, then the tool's output.
-    const items = inputOf(second!);
-    const call = items.find((i) => i.type === "function_call")!;
-    expect(call).toMatchObject({
-      type: "function_call",
-      call_id: "call_sea_1",
-      name: "exec_command",
-      id: expect.stringMatching(/^fc_/),
-    });
-    const output = items.find((i) => i.type === "function_call_output")!;
-    expect(output).toMatchObject({ call_id: "call_sea_1", id: expect.stringMatching(/^fco_/) });
-    expect(String(output.output)).toContain("sea-tool-ran");
+    expect((first!.body.messages as { role: string }[]).some((m) => m.role === "tool")).toBe(false);
+    // Turn 2 replays the call (with the gateway's fc_ id) and the tool's output.
+    const messages = second!.body.messages as {
+      role: string;
+      tool_calls?: { id: string; function: { name: string } }[];
+      tool_call_id?: string;
+      content?: unknown;
+    }[];
+    const call = messages.find((m) => m.tool_calls)!.tool_calls![0]!;
+    expect(call).toMatchObject({ id: "call_t1", function: { name: "exec_command" } });
+    const output = messages.find((m) => m.role === "tool")!;
+    expect(output.tool_call_id).toBe("call_t1");
+    expect(JSON.stringify(output.content)).toContain("sea-tool-ran");
   }, 120_000);
 
   it("a failed response ends the turn with its message and exit 1", async () => {
-    const failing = new FakeResponsesServer(() => [
-      {
-        kind: "failed",
-        payload: {
-          error: {
-            message: "the upstream model is down",
-            type: "server_error",
-            code: "upstream_error",
-            status: 502,
-          },
-        },
-      },
-    ]);
-    await failing.start();
-    try {
-      const r = await codexExec({
-        config: await exampleCodexConfig(failing.baseURL),
-        prompt: "hi",
-        env: { SEA_API_KEY: KEY },
-        args: noRetries,
-      });
-      expect(r.code).toBe(1);
-      expect(r.stderr).toContain("the upstream model is down");
-    } finally {
-      await failing.stop();
-    }
+    const r = await codexExec({
+      config: withModel("up-broken"),
+      prompt: "hi",
+      env: { SEA_API_KEY: system.apiKey },
+      args: noRetries,
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/upstream/i);
   }, 120_000);
 });

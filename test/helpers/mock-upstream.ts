@@ -64,7 +64,8 @@ function structuredAnswer(body: Record<string, unknown>): string | null {
 /**
  * An OpenAI-compatible model server over real HTTP, outside the system under test. The
  * upstream model id picks the behaviour: `text`, `tools`, `reasoning`, `rate-limited`,
- * `broken`, `slow`, `slow-start`, `slow-tools`, and for editor actions `code-block` (an answer
+ * `broken`, `slow`, `slow-start`, `slow-tools`, `cut` (ends for length), `tool-turn` (asks
+ * for the first tool offered, then answers with what it returned), and for editor actions `code-block` (an answer
  * holding one fenced block, split across chunks) and `diagnostics` (problem lines). `text`
  * honours `response_format` (JSON matching the schema, in pieces) and `logprobs` /
  * `top_logprobs` (each piece's). Every request is recorded, with whether the caller aborted it.
@@ -136,6 +137,39 @@ export class MockUpstream {
       );
       w(chunk(id, model, { tool_calls: [{ index: 0, function: { arguments: '"Paris"}' } }] }));
       w(chunk(id, model, {}, "tool_calls"));
+    } else if (model === "tool-turn") {
+      // A turn of an agent loop: ask for the first tool offered, then answer with its output.
+      const messages = body.messages as { role: string; content?: unknown }[];
+      const last = messages.at(-1);
+      if (last?.role === "tool") {
+        w(chunk(id, model, { content: `The tool said: ${String(last.content).trim()}` }));
+        w(chunk(id, model, {}, "stop"));
+      } else {
+        const tools = (body.tools ?? []) as { function: { name: string } }[];
+        const name = (tools.find((t) => t.function.name === "exec_command") ?? tools[0])!.function
+          .name;
+        const args = JSON.stringify(
+          name === "exec_command" ? { cmd: "echo sea-tool-ran" } : { city: "Paris" },
+        );
+        w(
+          chunk(id, model, {
+            tool_calls: [
+              { index: 0, id: "call_t1", type: "function", function: { name, arguments: "" } },
+            ],
+          }),
+        );
+        w(
+          chunk(id, model, {
+            tool_calls: [{ index: 0, function: { arguments: args.slice(0, 6) } }],
+          }),
+        );
+        w(chunk(id, model, { tool_calls: [{ index: 0, function: { arguments: args.slice(6) } }] }));
+        w(chunk(id, model, {}, "tool_calls"));
+      }
+    } else if (model === "cut") {
+      w(chunk(id, model, { content: "This answer was" }));
+      w(chunk(id, model, { content: " cut" }));
+      w(chunk(id, model, {}, "length"));
     } else if (model === "slow-start" || model === "slow-tools") {
       // Nothing for a while (thinking), then, for slow-tools, a tool call in slow fragments.
       await new Promise((r) => setTimeout(r, model === "slow-start" ? 5_000 : 0));

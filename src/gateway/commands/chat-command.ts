@@ -1,6 +1,7 @@
 import {
   CHAT_CANCEL_COMMAND,
   CHAT_COMMAND,
+  RESPONSE_DELETED_EVENT,
   type Capability,
   type ChatCancelPayload,
   type ChatCommandPayload,
@@ -143,6 +144,41 @@ export function buildCancelCommand(
       CHAT_CANCEL_COMMAND.name,
       CHAT_CANCEL_COMMAND.version,
     ),
+    aggregateType: "chat_stream",
+    aggregateId: input.streamId,
+    envelope,
+  };
+}
+
+/**
+ * The event recording that a client deleted its response: an outbox row of the stream (so the
+ * directory, which reads the stream's rows, finds it deleted on every instance), published to
+ * the context's event stream like every row. Its id derives from the stream: a second delete
+ * finds the first.
+ */
+export function buildResponseDeleted(
+  subjects: SubjectSpace,
+  input: {
+    capability: Capability;
+    tenant: string;
+    streamId: string;
+    correlationId: string;
+    causationId: string;
+  },
+): OutboxMessage {
+  const envelope: Envelope<{ stream_id: string }> = {
+    event_id: uuidV5(`deleted\n${input.tenant}\n${input.streamId}`, ID_NAMESPACES.command),
+    event_type: RESPONSE_DELETED_EVENT.name,
+    event_version: RESPONSE_DELETED_EVENT.version,
+    tenant_id: input.tenant,
+    correlation_id: input.correlationId,
+    causation_id: input.causationId,
+    occurred_at: new Date().toISOString(),
+    payload: { stream_id: input.streamId },
+    stream_id: input.streamId,
+  };
+  return {
+    subject: subjects.responseDeleted(input.capability.context, input.tenant, input.streamId),
     aggregateType: "chat_stream",
     aggregateId: input.streamId,
     envelope,

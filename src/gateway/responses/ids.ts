@@ -18,17 +18,17 @@ export function streamIdOfResponse(responseId: string): string | null {
   return streamId.length > 0 ? streamId : null;
 }
 
-/** The id prefix of each item type, as OpenAI mints them. */
-const ITEM_PREFIX: Record<string, string> = {
-  message: "msg",
-  function_call: "fc",
-  function_call_output: "fco",
-  reasoning: "rs",
-  custom_tool_call: "ctc",
-  custom_tool_call_output: "ctco",
-};
+/** The id prefix of each item type, as OpenAI mints them (a Map: item types come from clients). */
+const ITEM_PREFIX = new Map<string, string>([
+  ["message", "msg"],
+  ["function_call", "fc"],
+  ["function_call_output", "fco"],
+  ["reasoning", "rs"],
+  ["custom_tool_call", "ctc"],
+  ["custom_tool_call_output", "ctco"],
+]);
 
-const prefixOf = (type: string) => ITEM_PREFIX[type] ?? "item";
+const prefixOf = (type: string) => ITEM_PREFIX.get(type) ?? "item";
 
 /** The body of a response id: what item ids are made from. */
 const bodyOf = (responseId: string) => streamIdOfResponse(responseId) ?? responseId;

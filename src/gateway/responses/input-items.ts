@@ -42,6 +42,18 @@ export function parseInputItemsQuery(query: Record<string, unknown>): InputItems
 }
 
 /**
+ * An input item as OpenAI lists it: a message's text given as a plain string becomes its one
+ * content part (`input_text`, or `output_text` for an assistant's), as clients reading the list
+ * expect parts.
+ */
+function asListed(item: ResponseRecord["input"][number]): ResponseRecord["input"][number] {
+  const m = item as { type: string; role?: string; content?: unknown };
+  if (m.type !== "message" || typeof m.content !== "string") return item;
+  const type = m.role === "assistant" ? "output_text" : "input_text";
+  return { ...item, content: [{ type, text: m.content }] };
+}
+
+/**
  * One page of a response's input items (each has an id: see the response record). `after`
  * names an item of this list; an id that is not in it is a 400 naming `after`.
  */
@@ -59,7 +71,7 @@ export function listInputItems(items: ResponseRecord["input"], q: InputItemsQuer
     }
     start = at + 1;
   }
-  const data = ordered.slice(start, start + q.limit);
+  const data = ordered.slice(start, start + q.limit).map(asListed);
   return {
     object: "list",
     data,

@@ -71,8 +71,9 @@ function parseItem(raw: unknown, i: number): ResponseInputItem {
       }
     });
   }
-  const schema =
-    type in INPUT_ITEM_SCHEMAS ? INPUT_ITEM_SCHEMAS[type as keyof typeof INPUT_ITEM_SCHEMAS] : null;
+  const schema = Object.hasOwn(INPUT_ITEM_SCHEMAS, type)
+    ? INPUT_ITEM_SCHEMAS[type as keyof typeof INPUT_ITEM_SCHEMAS]
+    : null;
   if (!schema) return raw as ResponseInputItem; // a built-in tool item: kept as it came
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw badRequest(parsed.error, ["input", i]);
@@ -84,7 +85,9 @@ function parseItem(raw: unknown, i: number): ResponseInputItem {
  * checked alone so an error names its own field rather than the union's best guess.
  */
 function checkByType(value: unknown, table: Record<string, z.ZodType>, path: PropertyKey[]): void {
-  if (!isObject(value) || typeof value.type !== "string" || !(value.type in table)) return;
+  if (!isObject(value) || typeof value.type !== "string" || !Object.hasOwn(table, value.type)) {
+    return;
+  }
   const parsed = table[value.type]!.safeParse(value);
   if (!parsed.success) throw badRequest(parsed.error, path);
 }

@@ -1,12 +1,17 @@
 import type { FastifyInstance } from "fastify";
 import { cursorValue } from "../http/request-headers.js";
+import { streamIdOfResponse } from "../responses/ids.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
 import { respondWithRun } from "../sse/respond-with-run.js";
 
 type StreamParams = { Params: { id: string } };
 
-/** `chatcmpl-<stream id>` (what `chat.completions.retrieve()` sends) or a bare stream id. */
-const streamIdOf = (id: string) => (id.startsWith("chatcmpl-") ? id.slice(9) : id);
+/**
+ * `chatcmpl-<stream id>` (what `chat.completions.retrieve()` sends), `resp_<stream id>` (the run
+ * behind a response) or a bare stream id.
+ */
+const streamIdOf = (id: string) =>
+  id.startsWith("chatcmpl-") ? id.slice(9) : (streamIdOfResponse(id) ?? id);
 
 /**
  * A stream as a resource, from any gateway instance: its status and stored completion, its

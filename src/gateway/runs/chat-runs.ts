@@ -165,6 +165,11 @@ export class ChatRuns {
     for (const run of [...this.runs.values()]) run.dispose("shutdown");
   }
 
+  /** The run of one of the caller's streams if this instance follows it (else null). */
+  followed(principal: Principal, streamId: string): ChatRun | null {
+    return this.local(principal, streamId);
+  }
+
   private local(principal: Principal, streamId: string): ChatRun | null {
     const run = this.runs.get(keyOf(principal.tenant, streamId));
     return run && !run.isClosed ? run : null;

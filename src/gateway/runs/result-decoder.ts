@@ -26,6 +26,12 @@ function asDelta(p: unknown): ChatDeltaPayload | null {
   return parsed.success ? { ...d, ...parsed.data } : null;
 }
 
+/** A terminal event's time, from its envelope's `occurred_at` (unix seconds). */
+function atOf(env: Record<string, unknown>): { at?: number } {
+  const t = typeof env.occurred_at === "string" ? Date.parse(env.occurred_at) : NaN;
+  return Number.isNaN(t) ? {} : { at: Math.floor(t / 1000) };
+}
+
 /**
  * Decodes one result message into its events (a `chat_deltas` message holds several, numbered
  * from its `seq`); `null` for anything that is not a well-formed result message.
@@ -59,11 +65,13 @@ export function decodeResultEvents(data: Uint8Array): ChatResultEvent[] | null {
     }
     case RESULT_EVENT_TYPES.completed: {
       const p = ChatCompletedPayloadSchema.safeParse(payload);
-      return p.success ? [{ kind: "completed", seq, attempt, payload: p.data }] : null;
+      return p.success
+        ? [{ kind: "completed", seq, attempt, payload: p.data, ...atOf(env) }]
+        : null;
     }
     case RESULT_EVENT_TYPES.failed: {
       const p = ChatFailedPayloadSchema.safeParse(payload);
-      return p.success ? [{ kind: "failed", seq, attempt, payload: p.data }] : null;
+      return p.success ? [{ kind: "failed", seq, attempt, payload: p.data, ...atOf(env) }] : null;
     }
     default:
       return null;

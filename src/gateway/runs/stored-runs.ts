@@ -39,7 +39,7 @@ export class StoredRuns {
       ? await this.deps.directory.find(principal.tenant, streamId)
       : null;
     const capability = record ? this.deps.catalog.find(record.model) : undefined;
-    if (!record || !capability) throw new StreamNotFoundError(streamId);
+    if (!record || record.deleted || !capability) throw new StreamNotFoundError(streamId);
     return { record, identity: identityOfRecord(principal.tenant, streamId, record, capability) };
   }
 
@@ -58,15 +58,15 @@ export class StoredRuns {
     if (record.terminal?.kind === "completed") {
       return storedCompletion(identity, [record.terminal], false);
     }
-    const deliveries = await this.deliveries(record, identity);
-    if (record.terminal && !deliveries.some((d) => d.kind !== "delta")) {
-      deliveries.push(record.terminal);
-    }
+    const deliveries = await this.deliveries({ record, identity });
     return storedCompletion(identity, deliveries, record.cancelRequested);
   }
 
-  /** The ordered deliveries of a stream's stored events (no subscription). */
-  private async deliveries(record: StreamRecord, identity: RunIdentity): Promise<Delivery[]> {
+  /**
+   * The ordered deliveries of a stream's stored events (no subscription), of the attempt that
+   * answers it, ending with its terminal event once it has one.
+   */
+  async deliveries({ record, identity }: FoundStream): Promise<Delivery[]> {
     const subject = this.deps.subjects.result(record.context, identity.tenant, identity.streamId);
     const stored = await this.deps.results.replay(record.context, subject);
     const sequencer = new AttemptSequencer();
@@ -79,6 +79,8 @@ export class StoredRuns {
         }
       }
     }
+    // The terminal event is in the outbox even when its stored copy is not (yet, or any more).
+    if (record.terminal && !out.some((d) => d.kind !== "delta")) out.push(record.terminal);
     return out;
   }
 }

@@ -20,6 +20,7 @@ import { OpenAIFormatter } from "../chat/openai-format.js";
 import type { ChatInput } from "../commands/chat-request.js";
 import { eventStart, type DomainEvents } from "../events/domain-events.js";
 import { clientOrigin } from "../http/request-headers.js";
+import { streamIdOfResponse } from "../responses/ids.js";
 import type { ChatRuns } from "../runs/chat-runs.js";
 import type { RunReader } from "../runs/run-reader.js";
 import { SendQueue, type SendQueueLimits } from "./send-queue.js";
@@ -125,7 +126,9 @@ export class WsSession {
       case "subscribe": {
         if (this.readers.has(msg.stream_id)) return;
         this.assertRoom();
-        const run = await this.deps.runs.open(this.principal, msg.stream_id, this.log);
+        // The run behind a response can be followed by its response id too.
+        const streamId = streamIdOfResponse(msg.stream_id) ?? msg.stream_id;
+        const run = await this.deps.runs.open(this.principal, streamId, this.log);
         return this.follow(run.read(msg.starting_after ?? 0));
       }
       case "unsubscribe":
