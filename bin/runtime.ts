@@ -20,6 +20,7 @@ import { NatsStreamPresence } from "../adapters/nats/stream-presence.js";
 import { JetStreamDomainEventSource } from "../adapters/nats/domain-event-source.js";
 import { PgCancellationStore } from "../adapters/postgres/cancellation-store.js";
 import { PgInboxStore } from "../adapters/postgres/inbox-store.js";
+import { PgConversationDirectory } from "../adapters/postgres/conversation-directory.js";
 import { PgStreamDirectory } from "../adapters/postgres/stream-directory.js";
 import {
   ensureDatabase,
@@ -190,6 +191,7 @@ export class Runtime {
       dispatcher: this.dispatcher(this.log),
       results,
       streams: new PgStreamDirectory(this.relaxedPools),
+      conversations: new PgConversationDirectory(this.relaxedPools),
       presence: new NatsStreamPresence(this.nc, this.subjects),
       cancelGraceMs: this.config.streamCancelGraceMs,
       outageWaitMs: this.config.outageWaitMs,

@@ -7,3 +7,4 @@ export * from "./editor.js";
 export * from "./catalog.js";
 export * from "./handler.js";
 export * from "./streams.js";
+export * from "./conversations.js";

@@ -6,6 +6,7 @@ import { isSubjectToken } from "../../contracts/index.js";
 import type { CapabilityCatalog } from "../catalog.js";
 import { NotFoundError, toOpenAIError } from "../errors.js";
 import type {
+  ConversationDirectory,
   DomainEventSource,
   ReadinessCheck,
   RevocationList,
@@ -21,6 +22,7 @@ import { EditorActions } from "./editor/editor-actions.js";
 import { DomainEvents } from "./events/domain-events.js";
 import { OverloadGuard, StreamCounter } from "./limits.js";
 import { chatRoutes } from "./routes/chat.js";
+import { conversationRoutes } from "./routes/conversations.js";
 import { domainEventRoutes } from "./routes/domain-events.js";
 import { editorRoutes } from "./routes/editor.js";
 import { mcpRoutes } from "./routes/mcp.js";
@@ -46,6 +48,8 @@ export interface GatewayAppDeps extends ChatCommandsDeps {
   results: ResultFeed;
   /** Finds a tenant's streams (status, resumes, retries). */
   streams: StreamDirectory;
+  /** Finds a tenant's conversations (`X-Conversation-Id`); absent: no conversation routes. */
+  conversations?: ConversationDirectory | undefined;
   /** Which instances read a stream (a stream is cancelled only when nobody reads it). */
   presence?: StreamPresence | undefined;
   /** Largest accepted request body, kept below the NATS max payload. */
@@ -250,6 +254,8 @@ export function buildGatewayApp(deps: GatewayAppDeps): FastifyInstance {
     await v1.register(modelRoutes, { catalog: deps.catalog });
     await v1.register(chatRoutes, { admission: chat, runs, keepAliveMs });
     await v1.register(streamRoutes, { runs, keepAliveMs });
+    if (deps.conversations)
+      await v1.register(conversationRoutes, { conversations: deps.conversations });
     await v1.register(editorRoutes, { actions, runs, admission, keepAliveMs });
     await v1.register(mcpRoutes, {
       tools: { catalog: deps.catalog, actions, commands, runs, admission, limits },

@@ -123,7 +123,14 @@ export class EditorActions {
         // The answer depends on the action and its input only: that is what an idempotency key pins.
         answerInputs: { action: action.id, input },
         write: async (ids, delivery) => {
-          const command = buildActionCommand(subjects, { action, input, delivery, ...ids });
+          const command = buildActionCommand(subjects, {
+            action,
+            input,
+            delivery,
+            userId: opts.origin?.userId,
+            conversationId: opts.origin?.conversationId,
+            ...ids,
+          });
           command.traceId = opts.origin?.traceparent;
           const written = await commands.writeCommand(action, command);
           return { commandId: command.envelope.event_id, written };
