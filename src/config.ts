@@ -437,3 +437,49 @@ export function loadLspConfig(env: Record<string, string | undefined> = process.
     logLevel: e.LOG_LEVEL,
   });
 }
+
+const AcpEnvSchema = z.object({
+  SEA_GATEWAY_URL: optionalUrl(["http://", "https://"]),
+  // Optional here: without a key the agent still starts and answers auth_required.
+  SEA_API_KEY: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v) => (v === "" ? undefined : v)),
+  SEA_ACP_MODEL: z.string().trim().min(1).default("sea"),
+  XDG_CONFIG_HOME: z.string().optional(),
+  HOME: z.string().optional(),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+/** The ACP agent's configuration (`sea-gateway acp`). */
+export interface AcpConfig {
+  /** The gateway's base URL, without `/v1`; absent: the stored login's, else the default. */
+  readonly gatewayUrl: string | undefined;
+  readonly apiKey: string | undefined;
+  /** The chat model prompts run on. */
+  readonly model: string;
+  /** Where `sea-gateway acp --login` keeps the URL and key (mode 0600). */
+  readonly credentialsFile: string;
+  readonly logLevel: z.infer<typeof AcpEnvSchema>["LOG_LEVEL"];
+}
+
+/** A gateway URL without trailing slashes or `/v1`. */
+export const gatewayBase = (url: string) => url.replace(/\/+$/, "").replace(/\/v1$/, "");
+
+/** Reads and validates the ACP agent's configuration from `env`. */
+export function loadAcpConfig(env: Record<string, string | undefined> = process.env): AcpConfig {
+  const parsed = AcpEnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const configHome = e.XDG_CONFIG_HOME || `${e.HOME ?? "."}/.config`;
+  return Object.freeze({
+    gatewayUrl: e.SEA_GATEWAY_URL ? gatewayBase(e.SEA_GATEWAY_URL) : undefined,
+    apiKey: e.SEA_API_KEY,
+    model: e.SEA_ACP_MODEL,
+    credentialsFile: `${configHome}/sea-gateway/acp-login.json`,
+    logLevel: e.LOG_LEVEL,
+  });
+}
