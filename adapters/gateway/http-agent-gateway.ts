@@ -5,7 +5,6 @@ import type {
   ConversationRun,
   EditorActionInfo,
   EditorActionInput,
-  EditorActionResult,
   FinishReason,
   StoredChatCompletion,
 } from "../../contracts/index.js";
