@@ -78,6 +78,7 @@ export const USAGE = `usage: sea-gateway <command> [options]
   keys create --tenant <id> [--ttl <dur>] [--models a,b] [--rpm N] [--max-streams N] [--admin]
                              print an API key (default ttl 30d)
   lsp                        a language server on stdio for editors (SEA_GATEWAY_URL, SEA_API_KEY)
+  acp [--login]              an ACP agent on stdio for editors' agent panels (Zed)
 
 Run \`sea-gateway <command> --help\` for one command's details.
 

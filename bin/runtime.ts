@@ -20,6 +20,7 @@ import { NatsStreamPresence } from "../adapters/nats/stream-presence.js";
 import { JetStreamDomainEventSource } from "../adapters/nats/domain-event-source.js";
 import { PgCancellationStore } from "../adapters/postgres/cancellation-store.js";
 import { PgInboxStore } from "../adapters/postgres/inbox-store.js";
+import { PgConversationDirectory } from "../adapters/postgres/conversation-directory.js";
 import { PgStreamDirectory } from "../adapters/postgres/stream-directory.js";
 import { ensureDatabase, migrate, provisionContextRole } from "../adapters/postgres/migrator.js";
 import { PgOutboxRelayStore } from "../adapters/postgres/outbox-relay-store.js";
@@ -159,6 +160,7 @@ export class Runtime {
       dispatcher: this.dispatcher(this.log),
       results,
       streams: new PgStreamDirectory(this.relaxedPools),
+      conversations: new PgConversationDirectory(this.relaxedPools),
       presence: new NatsStreamPresence(this.nc, this.subjects),
       domainEvents: {
         source: new JetStreamDomainEventSource(this.js, this.jsm),

@@ -2,7 +2,13 @@
 import { pino } from "pino";
 import { CONTEXTS, isSubjectToken, type ContextName } from "../contracts/index.js";
 import { mintKey, parseDuration } from "../adapters/auth/jwt-verifier.js";
-import { ConfigError, loadConfig, loadLspConfig, type Config } from "../src/config.js";
+import {
+  ConfigError,
+  loadAcpConfig,
+  loadConfig,
+  loadLspConfig,
+  type Config,
+} from "../src/config.js";
 import type { Log } from "../src/log.js";
 import { StartupError } from "../src/startup-error.js";
 import { COMMANDS, parseCommand, USAGE, UsageError, type CommandName } from "./cli-args.js";
@@ -232,6 +238,16 @@ async function main(argv: string[]): Promise<void> {
     if (rest.length > 0) throw new UsageError(`unexpected argument '${rest[0]}'`, LSP_USAGE);
     // Only the language server's own settings: the gateway's do not concern it.
     return runLanguageServer(loadLspConfig());
+  }
+  if (argv[0] === "acp") {
+    // Loaded for this command only, like the language server.
+    const { ACP_USAGE, runAcpAgent, runLogin } = await import("./acp.js");
+    const rest = argv.slice(1);
+    if (rest.includes("--help") || rest.includes("-h")) return out(ACP_USAGE);
+    const unknown = rest.find((a) => a !== "--login");
+    if (unknown) throw new UsageError(`unexpected argument '${unknown}'`, ACP_USAGE);
+    const config = loadAcpConfig();
+    return rest.includes("--login") ? runLogin(config) : runAcpAgent(config);
   }
   const { name, args } = commandOf(argv);
   // Arguments before configuration: --help works whatever the environment holds.

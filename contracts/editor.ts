@@ -88,6 +88,9 @@ export const EditorActionPayloadSchema = z.object({
   input: EditorActionInputSchema,
   /** The action's prompt template, for model-backed handlers (see {@link PROMPT_PLACEHOLDERS}). */
   prompt: z.string().optional(),
+  /** Who and which conversation, as the editor reports them (like a chat command's). */
+  user: z.string().optional(),
+  conversation_id: z.string().optional(),
   delivery: ChatDeliverySchema.optional(),
 });
 export type EditorActionPayload = z.infer<typeof EditorActionPayloadSchema>;

@@ -10,3 +10,4 @@ export * from "./streams.js";
 export * from "./responses.js";
 export * from "./response-object.js";
 export * from "./response-record.js";
+export * from "./conversations.js";

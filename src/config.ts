@@ -1,13 +1,14 @@
 import { commonSettings } from "./config/common.js";
 import { gatewaySettings } from "./config/gateway.js";
-import { lspSettings } from "./config/lsp.js";
+import { acpSettings } from "./config/acp.js";
+import { gatewayBaseUrl, lspSettings } from "./config/lsp.js";
 import { relaySettings } from "./config/relay.js";
 import { defaultsOf, readSettings, settingsOf, type Settings } from "./config/settings.js";
 import { workerSettings } from "./config/worker.js";
 
 /**
  * The one module that reads the environment. Each setting is declared once, in the tree of the
- * role that reads it (src/config/: common, gateway, worker, relay, lsp), with its default and
+ * role that reads it (src/config/: common, gateway, worker, relay, lsp, acp), with its default and
  * its bounds; the configuration's type is inferred from those trees. Everything is validated at
  * once; a bad value fails boot with every problem listed, and the result is frozen.
  */
@@ -89,4 +90,22 @@ export function loadLspConfig(env: Record<string, string | undefined> = process.
   const config = readSettings(lspSettings, env, problems);
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** The ACP agent's configuration (`sea-gateway acp`). */
+export type AcpConfig = Omit<Settings<typeof acpSettings>, "xdgConfigHome" | "home"> & {
+  /** Where `sea-gateway acp --login` keeps the URL and key (mode 0600). */
+  readonly credentialsFile: string;
+};
+
+/** A gateway URL without trailing slashes or `/v1`. */
+export const gatewayBase = (url: string) => gatewayBaseUrl(url);
+
+/** Reads and validates the ACP agent's configuration from `env`. */
+export function loadAcpConfig(env: Record<string, string | undefined> = process.env): AcpConfig {
+  const problems: string[] = [];
+  const { xdgConfigHome, home, ...config } = readSettings(acpSettings, env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  const configHome = xdgConfigHome || `${home ?? "."}/.config`;
+  return Object.freeze({ ...config, credentialsFile: `${configHome}/sea-gateway/acp-login.json` });
 }

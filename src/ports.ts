@@ -1,4 +1,10 @@
-import type { ChatDelivery, ChatResultEvent, ContextName, Envelope } from "../contracts/index.js";
+import type {
+  ChatDelivery,
+  ChatResultEvent,
+  ContextName,
+  ConversationRunRequest,
+  Envelope,
+} from "../contracts/index.js";
 
 /**
  * Ports: the interfaces the gateway, relay and worker depend on. Implementations live in
@@ -338,4 +344,37 @@ export interface DomainEventSource {
     opts: { stream: string; filter: string; start: EventStart; name: string },
     onEvent: (event: DomainEventMessage) => Promise<void>,
   ): Promise<DomainEventSubscription>;
+}
+
+/** One run of a conversation as its command and outcome rows give it. */
+export interface ConversationRunRecord {
+  streamId: string;
+  model: string;
+  createdAt: Date;
+  request: ConversationRunRequest;
+  cancelRequested: boolean;
+  /** The terminal result event, once the run has ended. */
+  terminal: Extract<ChatResultEvent, { kind: "completed" | "failed" }> | null;
+}
+
+/** One conversation of a tenant: its span, its size, and what names it. */
+export interface ConversationRecord {
+  id: string;
+  createdAt: Date;
+  updatedAt: Date;
+  runs: number;
+  title: string | null;
+  instructions: string | null;
+}
+
+/**
+ * The runs a tenant started under one conversation id (`X-Conversation-Id`), from the commands
+ * the outboxes hold: a client that lost its state (a restarted editor agent, another machine)
+ * finds a conversation's history again. Never another tenant's.
+ */
+export interface ConversationDirectory {
+  /** The conversation's runs in the order they were started (at most `limit`). */
+  runs(tenant: string, conversationId: string, limit: number): Promise<ConversationRunRecord[]>;
+  /** The tenant's conversations, latest activity first, updated before `before` if given. */
+  list(tenant: string, opts: { limit: number; before?: Date }): Promise<ConversationRecord[]>;
 }

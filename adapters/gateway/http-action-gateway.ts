@@ -20,6 +20,8 @@ export class HttpActionGateway implements ActionGateway {
     /** The gateway's base URL, without `/v1`. */
     private readonly baseUrl: string,
     private readonly apiKey: string,
+    /** Sent with every request (e.g. `X-Conversation-Id`). */
+    private readonly extraHeaders: Record<string, string> = {},
   ) {}
 
   async listActions(): Promise<EditorActionInfo[]> {
@@ -80,6 +82,7 @@ export class HttpActionGateway implements ActionGateway {
 
   private headers(): Record<string, string> {
     return {
+      ...this.extraHeaders,
       authorization: `Bearer ${this.apiKey}`,
       accept: "text/event-stream, application/json",
     };

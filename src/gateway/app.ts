@@ -8,6 +8,7 @@ import { healthRoutes } from "../observability/routes/health.js";
 import { metricsRoutes } from "../observability/routes/metrics.js";
 import type { StatusSource } from "../observability/status-report.js";
 import type {
+  ConversationDirectory,
   DomainEventSource,
   Principal,
   ReadinessCheck,
@@ -26,6 +27,7 @@ import { DomainEvents } from "./events/domain-events.js";
 import { authPlugin } from "./http/auth.js";
 import { runsPlugin } from "./http/runs-plugin.js";
 import { chatRoutes } from "./routes/chat.js";
+import { conversationRoutes } from "./routes/conversations.js";
 import { domainEventRoutes } from "./routes/domain-events.js";
 import { editorRoutes } from "./routes/editor.js";
 import { mcpRoutes } from "./routes/mcp.js";
@@ -61,6 +63,8 @@ export interface GatewayAppDeps extends CommandWriterDeps {
   results: ResultFeed;
   /** Finds a tenant's streams (status, resumes, retries). */
   streams: StreamDirectory;
+  /** Finds a tenant's conversations (`X-Conversation-Id`); absent: no conversation routes. */
+  conversations?: ConversationDirectory | undefined;
   /** Which instances read a stream (a stream is cancelled only when nobody reads it). */
   presence?: StreamPresence | undefined;
   /** Largest accepted request body, kept below the NATS max payload. */
@@ -175,6 +179,9 @@ export function buildGateway(deps: GatewayAppDeps): Gateway {
       keepAliveMs,
     });
     await v1.register(streamRoutes, { runs, keepAliveMs });
+    if (deps.conversations) {
+      await v1.register(conversationRoutes, { conversations: deps.conversations });
+    }
     await v1.register(editorRoutes, { work, door, runs, keepAliveMs });
     await v1.register(mcpRoutes, {
       tools: { catalog: deps.catalog, work, chat, door },

@@ -17,6 +17,8 @@ export interface CliOptions {
   ownGroup?: boolean;
   /** Pipe stdin (for commands that read it: the language server). */
   stdin?: boolean;
+  /** Written to stdin, which is then closed (with `stdin`). */
+  input?: string;
 }
 
 /** Runs the CLI from source (no build step) and resolves with its output. */
@@ -26,6 +28,7 @@ export async function runCli(
   opts: CliOptions = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const child = spawnCli(args, env, opts);
+  if (opts.input !== undefined) child.stdin?.end(opts.input);
   let stdout = "";
   let stderr = "";
   child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));

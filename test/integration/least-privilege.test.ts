@@ -127,4 +127,22 @@ describe("least-privilege roles, one per process as compose.yaml runs them", () 
     for await (const chunk of stream) got += chunk.choices[0]?.delta.content ?? "";
     expect(got).toBe("least privilege works");
   });
+
+  it("read a conversation's runs and the tenant's conversations as the gateway's role", async () => {
+    const key = await mintKey(TEST_SECRET, { tenant: "acme", ttlSecs: 60 });
+    const client = sdkClient(baseURL, key);
+    await client.chat.completions.create(
+      { model: "sea", messages: [{ role: "user", content: "kept in a conversation" }] },
+      { headers: { "X-Conversation-Id": "lp-conv" } },
+    );
+    const auth = { authorization: `Bearer ${key}` };
+    const runs = await fetch(`${baseURL}/conversations/lp-conv/runs`, { headers: auth });
+    expect(runs.status).toBe(200);
+    const body = (await runs.json()) as { data: { status: string }[] };
+    expect(body.data.map((r) => r.status)).toEqual(["completed"]);
+    const list = await fetch(`${baseURL}/conversations`, { headers: auth });
+    expect(((await list.json()) as { data: { id: string }[] }).data.map((c) => c.id)).toEqual([
+      "lp-conv",
+    ]);
+  });
 });

@@ -142,4 +142,57 @@ describe("shipped examples", () => {
     expect(readme).toContain("`examples/neovim-sea-lsp.lua` (Neovim 0.11+");
     expect(readme).toContain("`examples/neovim-0.7-sea-lsp.lua` (Neovim 0.7 to 0.10");
   });
+
+  it("examples/zed-settings.json runs sea-gateway acp as a custom agent server", () => {
+    const doc = JSON.parse(read("examples/zed-settings.json")) as {
+      agent_servers: Record<string, Record<string, unknown>>;
+    };
+    expect(doc.agent_servers.SEA).toEqual({
+      type: "custom",
+      command: "npx",
+      args: ["-y", "sea-gateway", "acp"],
+      env: { SEA_GATEWAY_URL: "http://127.0.0.1:8080", SEA_API_KEY: "YOUR_SEA_API_KEY" },
+    });
+  });
+
+  it("acp/agent.json is a registry entry for this package's version, with a monochrome icon", () => {
+    const pkg = JSON.parse(read("package.json")) as {
+      name: string;
+      version: string;
+      private?: boolean;
+      files: string[];
+      scripts: Record<string, string>;
+      bin: Record<string, string>;
+    };
+    const entry = JSON.parse(read("acp/agent.json")) as Record<string, unknown>;
+    expect(entry).toMatchObject({
+      id: "sea-gateway",
+      version: pkg.version,
+      distribution: { npx: { package: `${pkg.name}@${pkg.version}`, args: ["acp"] } },
+    });
+    expect(Object.keys(entry).filter((k) => !REGISTRY_KEYS.includes(k))).toEqual([]);
+    const icon = read("acp/icon.svg");
+    expect(icon).toMatch(/width="16" height="16"/);
+    const colors = [...icon.matchAll(/(?:fill|stroke)="([^"]+)"/g)].map((m) => m[1]);
+    expect(colors.filter((c) => c !== "currentColor" && c !== "none")).toEqual([]);
+    // npx can run what the registry names: published, built on pack, with the bin inside.
+    expect(pkg.private).toBeUndefined();
+    expect(pkg.scripts.prepack).toContain("build");
+    expect(pkg.files).toContain("dist/");
+    expect(pkg.bin["sea-gateway"]).toMatch(/^dist\//);
+  });
 });
+
+/** The keys the ACP registry's agent.schema.json allows (the build adds `icon` itself). */
+const REGISTRY_KEYS = [
+  "id",
+  "name",
+  "version",
+  "description",
+  "repository",
+  "website",
+  "authors",
+  "license",
+  "license_url",
+  "distribution",
+];

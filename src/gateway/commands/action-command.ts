@@ -17,6 +17,9 @@ export interface ActionCommandInput {
   tenant: string;
   streamId: string;
   correlationId: string;
+  /** Who and which conversation, as the editor reports them (`X-User-Id`, `X-Conversation-Id`). */
+  userId?: string | undefined;
+  conversationId?: string | undefined;
   delivery: ChatDelivery;
 }
 
@@ -39,6 +42,8 @@ export function buildActionCommand(subjects: SubjectSpace, c: ActionCommandInput
   };
   if (action.upstream_model) payload.upstream_model = action.upstream_model;
   if (action.prompt) payload.prompt = action.prompt;
+  if (c.userId) payload.user = c.userId;
+  if (c.conversationId) payload.conversation_id = c.conversationId;
   const envelope: Envelope<EditorActionPayload> = {
     event_id: commandIdOf(c.tenant, streamId, "chat"),
     event_type: EDITOR_ACTION_COMMAND.name,

@@ -57,7 +57,14 @@ export function actionWork(
       // The answer depends on the action and its input only: that is what an idempotency key pins.
       answerInputs: { action: action.id, input },
       write: async (ids, delivery) => {
-        const command = buildActionCommand(deps.subjects, { action, input, delivery, ...ids });
+        const command = buildActionCommand(deps.subjects, {
+          action,
+          input,
+          delivery,
+          userId: opts.origin?.userId,
+          conversationId: opts.origin?.conversationId,
+          ...ids,
+        });
         command.traceId = opts.origin?.traceparent;
         const written = await deps.writer.writeCommand(action, command);
         return { commandId: command.envelope.event_id, written };
