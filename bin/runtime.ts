@@ -8,6 +8,10 @@ import { FileRevocationList } from "../adapters/auth/revocation-file.js";
 import { JetStreamCommandSource } from "../adapters/nats/command-source.js";
 import { connectNats } from "../adapters/nats/connection.js";
 import {
+  consumerLeaderElectedSubject,
+  watchLeaderElected,
+} from "../adapters/nats/leader-elected.js";
+import {
   JetStreamPublisher,
   NatsLivePublisher,
   RESEND_WINDOW_MS,
@@ -292,6 +296,21 @@ export class Runtime {
         batchSize: this.config.worker.batchSize,
         maxInflight: this.config.worker.maxInflight,
         heartbeatMs: heartbeatEvery(this.config.worker.ackWaitMs),
+        // On a cluster, a pull waiting on a consumer leader that died is lost: pull again as
+        // soon as a new leader is elected, or the connection is back on another server.
+        repullTriggers: [
+          (repull) =>
+            watchLeaderElected(
+              this.nc,
+              consumerLeaderElectedSubject(
+                this.subjects.commandStream(ctx),
+                this.subjects.workerDurable(ctx),
+              ),
+              (leader) => repull(`consumer leader elected: ${leader}`),
+              log,
+            ),
+          (repull) => watchReconnects(this.nc, () => repull("reconnected")),
+        ],
       },
       log,
     );
