@@ -8,14 +8,11 @@ import { FileRevocationList } from "../adapters/auth/revocation-file.js";
 import { JetStreamCommandSource } from "../adapters/nats/command-source.js";
 import { connectNats } from "../adapters/nats/connection.js";
 import {
-  consumerLeaderElectedSubject,
-  watchLeaderElected,
-} from "../adapters/nats/leader-elected.js";
-import {
   JetStreamPublisher,
   NatsLivePublisher,
   RESEND_WINDOW_MS,
 } from "../adapters/nats/publisher.js";
+import { workerRepullTriggers } from "../adapters/nats/repull-triggers.js";
 import { NatsResultFeed } from "../adapters/nats/result-feed.js";
 import { watchReconnects } from "../adapters/nats/reconnects.js";
 import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/streams.js";
@@ -298,19 +295,7 @@ export class Runtime {
         heartbeatMs: heartbeatEvery(this.config.worker.ackWaitMs),
         // On a cluster, a pull waiting on a consumer leader that died is lost: pull again as
         // soon as a new leader is elected, or the connection is back on another server.
-        repullTriggers: [
-          (repull) =>
-            watchLeaderElected(
-              this.nc,
-              consumerLeaderElectedSubject(
-                this.subjects.commandStream(ctx),
-                this.subjects.workerDurable(ctx),
-              ),
-              (leader) => repull(`consumer leader elected: ${leader}`),
-              log,
-            ),
-          (repull) => watchReconnects(this.nc, () => repull("reconnected")),
-        ],
+        repullTriggers: workerRepullTriggers(this.nc, this.subjects, ctx, log),
       },
       log,
     );
