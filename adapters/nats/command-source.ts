@@ -20,9 +20,6 @@ export const PULL_EXPIRES_MS = 4_000;
  */
 export const PULL_HEARTBEAT_MS = 1_000;
 
-/** Re-pulls closer together than this are one: an advisory and missed heartbeats often coincide. */
-export const REPULL_MIN_GAP_MS = 250;
-
 /**
  * Something that says a new pull is needed at once (the consumer's leader changed, the
  * connection came back): it calls `repull` with the reason, and returns a function that stops it.
@@ -57,7 +54,6 @@ export class JetStreamCommandSource implements CommandSource {
   private loop: Promise<void> | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private stopping = false;
-  private lastRepullAt = Number.NEGATIVE_INFINITY;
   private stopTriggers: (() => void)[] = [];
   /** How many pulls were started (the first included): a re-pull adds one. */
   pulls = 0;
@@ -85,15 +81,17 @@ export class JetStreamCommandSource implements CommandSource {
   }
 
   /**
-   * Ends the current pull and starts a new one now (`reason` is logged). Ignored while
-   * stopping, and when the last re-pull was under {@link REPULL_MIN_GAP_MS} ago.
+   * Ends the current pull and starts a new one now (`reason` is logged). Triggers that fire
+   * before the new pull is sent make one re-pull; one that fires after it ends that pull too,
+   * since it may have gone to a server that was no longer the leader (a new leader's advisory
+   * arriving just after missed heartbeats made the source pull again).
    */
   repull(reason: string): void {
-    const now = Date.now();
-    if (this.stopping || !this.messages || now - this.lastRepullAt < REPULL_MIN_GAP_MS) return;
-    this.lastRepullAt = now;
+    const current = this.messages;
+    if (this.stopping || !current) return;
+    this.messages = null;
     this.log.info({ context: this.context, reason }, "re-pulling commands");
-    this.messages.stop();
+    current.stop();
   }
 
   /** Stops pulling and waits for the messages in hand to finish. */
@@ -112,8 +110,10 @@ export class JetStreamCommandSource implements CommandSource {
       expires: PULL_EXPIRES_MS,
       idle_heartbeat: PULL_HEARTBEAT_MS,
     });
-    this.messages = messages;
     this.pulls++;
+    if (this.stopping)
+      messages.stop(); // stop() came while this pull was being made
+    else this.messages = messages;
     void this.watchStatus(messages);
     return messages;
   }
