@@ -194,6 +194,7 @@ export async function runScenario(
       postgres: suite.postgres,
       handlerBase: suite.handlerBase,
       leaderOf,
+      gatewaysNode: async () => (await nats.nodeWithMost("sea-gateway-gateway")) ?? "n1",
       recovered: () => void (recoveredAt = Date.now()),
     };
     const { reports, faultAt, faultNote } = await runLoad(scenario, plan, load.faultAtMs, () =>

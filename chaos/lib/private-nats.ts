@@ -12,6 +12,8 @@ interface NatsNode {
   name: string;
   port: number;
   clusterPort: number;
+  /** HTTP monitoring port (`/connz`: who is connected to this node). */
+  monitorPort: number;
   storeDir: string;
   logFile: string;
   proc: ChildProcess | null;
@@ -38,6 +40,7 @@ export class PrivateNats {
         name: `n${i}`,
         port: await freePort(),
         clusterPort: await freePort(),
+        monitorPort: await freePort(),
         storeDir,
         logFile: path.join(dir, `nats-n${i}.log`),
         proc: null,
@@ -88,6 +91,19 @@ export class PrivateNats {
     for (const n of this.nodes) if (!n.proc) rmSync(n.storeDir, { recursive: true, force: true });
   }
 
+  /** The running node with the most client connections named `connName` (null: none has one). */
+  async nodeWithMost(connName: string): Promise<string | null> {
+    let best: { name: string; count: number } | null = null;
+    for (const n of this.nodes) {
+      if (!n.proc) continue;
+      const res = await fetch(`http://127.0.0.1:${n.monitorPort}/connz?limit=4096`);
+      const body = (await res.json()) as { connections?: { name?: string }[] };
+      const count = (body.connections ?? []).filter((c) => c.name === connName).length;
+      if (count > 0 && (!best || count > best.count)) best = { name: n.name, count };
+    }
+    return best?.name ?? null;
+  }
+
   /** Synchronous last resort when the suite itself exits abruptly. */
   killNow(): void {
     for (const n of this.nodes) if (n.proc?.pid) killTree(n.proc.pid);
@@ -106,7 +122,7 @@ export class PrivateNats {
       .join(",");
     const args = [
       ...["-a", "127.0.0.1", "-p", String(n.port), "-js", "-sd", n.storeDir],
-      ...["--server_name", n.name],
+      ...["--server_name", n.name, "-m", String(n.monitorPort)],
       ...(this.clustered
         ? [
             ...["--cluster", `nats://127.0.0.1:${n.clusterPort}`],
