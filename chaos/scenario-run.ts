@@ -93,6 +93,20 @@ async function settled(urls: Record<ContextName, string>, timeoutMs: number) {
   }
 }
 
+/** `fn()`, asked again while JetStream does not answer in time (bounded). */
+async function untilAnswered<T>(fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code !== "TIMEOUT" && code !== "503") || Date.now() > until) throw err;
+      await sleep(500);
+    }
+  }
+}
+
 /** Epoch ms of every command claim (first delivery to a worker) in each context's inbox. */
 async function claimTimes(
   urls: Record<ContextName, string>,
@@ -202,9 +216,10 @@ export async function runScenario(
     );
     const streams = await settled(urls, 30_000);
     const nc = await connect({ servers: nats.url.split(",") });
-    const deadLetters = await deadLetteredIds(await nc.jetstreamManager(), subjects).finally(() =>
-      nc.close(),
-    );
+    // On a cluster left one node short, a stream may still be electing its leader: ask again.
+    const deadLetters = await untilAnswered(async () =>
+      deadLetteredIds(await nc.jetstreamManager(), subjects),
+    ).finally(() => nc.close());
     const handlerStats = (await (await fetch(`${suite.handlerBase}/stats`)).json()) as {
       answered: Record<string, number>;
     };
