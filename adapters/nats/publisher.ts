@@ -49,6 +49,11 @@ export interface PublishRetry {
  */
 export class ResendClock {
   private lastReconnectAt = Number.NEGATIVE_INFINITY;
+
+  /** When the bus last came back (epoch ms; -Infinity: never). */
+  get backAt(): number {
+    return this.lastReconnectAt;
+  }
   private readonly waiting = new Set<() => void>();
 
   constructor(onReconnect: (listener: () => void) => void) {
@@ -123,8 +128,13 @@ export class JetStreamPublisher implements StreamPublisher {
     } catch (err) {
       throw refusal(err);
     }
-    const giveUpAt = Date.now() + this.retry.retryForMs;
+    const startedAt = Date.now();
     for (;;) {
+      // The bus coming back while this publish waits gives it a whole window again: a stream's
+      // new leader can answer 503 for a moment after its election, and a row failed then would
+      // wait out the relay's backoff.
+      const giveUpAt =
+        Math.max(startedAt, this.resends?.backAt ?? startedAt) + this.retry.retryForMs;
       try {
         const attempt = this.js.publish(subject, data, {
           msgID: msgId,
