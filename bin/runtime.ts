@@ -153,7 +153,7 @@ export class Runtime {
     extra: Partial<GatewayAppDeps> = {},
   ): Promise<FastifyInstance> {
     const readiness = await readinessChecks(this, { gateway: true, relay: false, worker: false });
-    const results = new NatsResultFeed(this.nc, this.jsm, this.subjects);
+    const results = new NatsResultFeed(this.nc, this.jsm, this.subjects, this.log);
     const gateway = buildGateway({
       catalog,
       subjects: this.subjects,

@@ -23,7 +23,7 @@ export function watchBusBack(
         nc,
         streamLeaderElectedSubject(stream),
         (leader) => {
-          log.info({ stream, leader }, "stream leader elected; publishing again now");
+          log.info({ stream, leader }, "stream leader elected; trying again now");
           listener();
         },
         log,

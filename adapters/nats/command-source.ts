@@ -45,7 +45,9 @@ export interface CommandSourceOptions {
  *
  * One pull (`consume()`) at a time; a re-pull stops it (what it already received is still
  * handled, and every held message settles through its own `JsMsg`, whichever pull brought it)
- * and starts the next at once.
+ * and starts the next at once. A message the old pull's server sent after it was stopped never
+ * reaches the handler: the consumer redelivers it after the ack wait, so it is delayed, never
+ * handled twice.
  */
 export class JetStreamCommandSource implements CommandSource {
   private messages: ConsumerMessages | null = null;

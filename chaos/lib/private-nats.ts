@@ -33,14 +33,23 @@ export class PrivateNats {
   static async start(dir: string, size: 1 | 3): Promise<PrivateNats> {
     if (!BINARY) throw new Error("the chaos suite needs nats-server: apt-get install nats-server");
     const nodes: NatsNode[] = [];
+    // Free ports one at a time can repeat (each is closed before the next is asked for): the
+    // cluster's client, route and monitoring ports must all differ.
+    const taken = new Set<number>();
+    const freshPort = async () => {
+      for (;;) {
+        const p = await freePort();
+        if (!taken.has(p)) return (taken.add(p), p);
+      }
+    };
     for (let i = 1; i <= size; i++) {
       const storeDir = path.join(dir, `nats-n${i}`);
       mkdirSync(storeDir, { recursive: true });
       nodes.push({
         name: `n${i}`,
-        port: await freePort(),
-        clusterPort: await freePort(),
-        monitorPort: await freePort(),
+        port: await freshPort(),
+        clusterPort: await freshPort(),
+        monitorPort: await freshPort(),
         storeDir,
         logFile: path.join(dir, `nats-n${i}.log`),
         proc: null,
