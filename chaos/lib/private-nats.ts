@@ -56,9 +56,15 @@ export class PrivateNats {
       });
     }
     const nats = new PrivateNats(nodes, size > 1);
-    for (const n of nodes) nats.spawn(n);
-    for (const n of nodes) await nats.waitListening(n);
-    await nats.waitJetStream();
+    try {
+      for (const n of nodes) nats.spawn(n);
+      for (const n of nodes) await nats.waitListening(n);
+      await nats.waitJetStream();
+    } catch (err) {
+      // One node failing to start must not leave the others running.
+      nats.killNow();
+      throw err;
+    }
     return nats;
   }
 
