@@ -143,7 +143,14 @@ export class JetStreamCommandSource implements CommandSource {
       try {
         messages ??= await this.pull(consumer);
         for await (const m of messages) await this.take(m, handle);
-        // The iterator only ends when asked to (stop or re-pull) and after yielding what it held.
+        // The iterator ends when asked to (stop or re-pull) after yielding what it held. One that
+        // ended on its own (the library gave up on the pull) is replaced after a pause, so a
+        // pull that keeps ending at once cannot spin.
+        if (this.messages === messages && !this.stopping) {
+          this.log.warn({ context: this.context }, "command pull ended; pulling again");
+          this.messages = null;
+          await sleep(PULL_HEARTBEAT_MS);
+        }
       } catch (err) {
         // A pull the library ended with an error (a refused request, a closed subscription):
         // start another after a pause rather than stop taking commands.

@@ -66,8 +66,8 @@ function fakeJs(pulls: FakePull[]): JetStreamClient {
   } as unknown as JetStreamClient;
 }
 
-const until = async (cond: () => boolean) => {
-  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+const until = async (cond: () => boolean, tries = 200) => {
+  for (let i = 0; i < tries && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
   expect(cond()).toBe(true);
 };
 
@@ -160,5 +160,18 @@ describe("the command source's pulls", () => {
     fire!("consumer leader elected: n3");
     await until(() => pulls.length === 3);
     await s.stop();
+  });
+
+  it("replaces a pull that ended on its own after a pause, so it cannot spin", async () => {
+    const pulls: FakePull[] = [];
+    const s = source(pulls);
+    await s.start(async () => undefined);
+    // The library ends the iterator without being asked (it gave up on the pull).
+    pulls[0]!.msgs.end();
+    await new Promise((r) => setTimeout(r, 50));
+    expect(pulls).toHaveLength(1); // no new pull at once, and no loop of them
+    await until(() => pulls.length === 2, 600); // one after the pause
+    await s.stop();
+    expect(pulls[1]!.stopped).toBe(true);
   });
 });
