@@ -12,8 +12,9 @@ import {
   NatsLivePublisher,
   RESEND_WINDOW_MS,
 } from "../adapters/nats/publisher.js";
+import { watchBusBack } from "../adapters/nats/bus-back.js";
+import { workerRepullTriggers } from "../adapters/nats/repull-triggers.js";
 import { NatsResultFeed } from "../adapters/nats/result-feed.js";
-import { watchReconnects } from "../adapters/nats/reconnects.js";
 import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/streams.js";
 import { NatsCancelBroadcast } from "../adapters/nats/cancel-broadcast.js";
 import { NatsStreamPresence } from "../adapters/nats/stream-presence.js";
@@ -152,7 +153,7 @@ export class Runtime {
     extra: Partial<GatewayAppDeps> = {},
   ): Promise<FastifyInstance> {
     const readiness = await readinessChecks(this, { gateway: true, relay: false, worker: false });
-    const results = new NatsResultFeed(this.nc, this.jsm, this.subjects);
+    const results = new NatsResultFeed(this.nc, this.jsm, this.subjects, this.log);
     const gateway = buildGateway({
       catalog,
       subjects: this.subjects,
@@ -229,23 +230,33 @@ export class Runtime {
     const log = this.log.child({ component: "relay", context: ctx });
     // Relaxed commit: a lost "published" mark only means a republish JetStream deduplicates.
     const store = new PgOutboxRelayStore(this.relaxedPools[ctx], this.infra.databaseUrls[ctx], log);
+    const busBack = this.busBack(
+      [
+        this.subjects.commandStream(ctx),
+        this.subjects.eventStream(ctx),
+        this.subjects.dlqStream(ctx),
+      ],
+      log,
+    );
     const relay = new OutboxRelay({
       context: ctx,
       subjects: this.subjects,
       store,
-      // A batch pending when NATS comes back is sent again at once (see ResendClock), so rows
-      // written during an outage go out as soon as JetStream is ready, not a timeout later.
+      // A batch pending when NATS comes back (or a stream it writes to has a new leader) is sent
+      // again at once (see ResendClock), so rows written during an outage go out as soon as
+      // JetStream is ready, not a timeout later.
       publisher: new JetStreamPublisher(this.js, 2_000, {
         retryForMs: RESEND_WINDOW_MS,
         log,
-        onReconnect: (listener) => watchReconnects(this.nc, listener),
+        onReconnect: busBack.add,
       }),
       batchSize: this.config.relay.batchSize,
       pollMs: this.config.relay.pollMs,
       log,
     });
     relay.start();
-    const stopWatching = watchReconnects(this.nc, () => relay.busBack());
+    busBack.add(() => relay.busBack());
+    const stopWatching = busBack.stop;
     this.stoppables.push({
       name: `relay:${ctx}`,
       stop: async () => {
@@ -256,9 +267,24 @@ export class Runtime {
     });
   }
 
+  /**
+   * One watch of the bus coming back for `streams` (a reconnect, a new stream leader) whose
+   * listeners are added later; stopped with the part that made it.
+   */
+  private busBack(streams: string[], log: Log): { add: (l: () => void) => void; stop: () => void } {
+    const listeners: (() => void)[] = [];
+    const stop = watchBusBack(this.nc, streams, () => listeners.forEach((l) => l()), log);
+    return { add: (l) => void listeners.push(l), stop };
+  }
+
   /** Starts one context's worker: the shared durable consumer, the ack rules, `handlers`. */
   async startWorker(ctx: ContextName, handlers: HandlerRegistry): Promise<void> {
     const log = this.log.child({ component: "worker", context: ctx });
+    // Stored deltas and dead letters pending while their stream elects a leader go again at once.
+    const workerBusBack = this.busBack(
+      [this.subjects.eventStream(ctx), this.subjects.dlqStream(ctx)],
+      log,
+    );
     const processor = new CommandProcessor({
       context: ctx,
       subjects: this.subjects,
@@ -272,7 +298,7 @@ export class Runtime {
       publisher: new JetStreamPublisher(this.js, 2_000, {
         retryForMs: 30_000,
         log,
-        onReconnect: (listener) => watchReconnects(this.nc, listener),
+        onReconnect: workerBusBack.add,
       }),
       live: new NatsLivePublisher(this.nc),
       dispatcher: this.dispatcher(log),
@@ -292,6 +318,9 @@ export class Runtime {
         batchSize: this.config.worker.batchSize,
         maxInflight: this.config.worker.maxInflight,
         heartbeatMs: heartbeatEvery(this.config.worker.ackWaitMs),
+        // On a cluster, a pull waiting on a consumer leader that died is lost: pull again as
+        // soon as a new leader is elected, or the connection is back on another server.
+        repullTriggers: workerRepullTriggers(this.nc, this.subjects, ctx, log),
       },
       log,
     );
@@ -300,6 +329,7 @@ export class Runtime {
       name: `worker:${ctx}`,
       stop: async () => {
         await source.stop();
+        workerBusBack.stop();
         processor.close();
       },
     });

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { connect } from "nats";
+import pg from "pg";
 import { subjectSpace, type ContextName } from "../contracts/index.js";
 import { mintKey } from "../adapters/auth/jwt-verifier.js";
 import { ID_NAMESPACES, uuidV5 } from "../src/ids.js";
@@ -13,11 +14,13 @@ import {
   deadLetteredIds,
   readStreams,
 } from "./lib/invariants.js";
+import { ElectionWatch } from "./lib/election-watch.js";
 import { judge } from "./lib/judge.js";
 import type { LoadPlan, RequestReport } from "./lib/load-plan.js";
 import { PrivateNats } from "./lib/private-nats.js";
 import type { PrivatePostgres } from "./lib/private-postgres.js";
 import { Roles } from "./lib/roles.js";
+import { phaseNotes, phaseTimings } from "./lib/phase-timings.js";
 import type { ScenarioFigures } from "./lib/table.js";
 import { recoveryNote, resumedAfter, stallAt } from "./lib/verdict.js";
 import type { Scenario } from "./scenarios.js";
@@ -90,6 +93,40 @@ async function settled(urls: Record<ContextName, string>, timeoutMs: number) {
   }
 }
 
+/** `fn()`, asked again while JetStream does not answer in time (bounded). */
+async function untilAnswered<T>(fn: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if ((code !== "TIMEOUT" && code !== "503") || Date.now() > until) throw err;
+      await sleep(500);
+    }
+  }
+}
+
+/** Epoch ms of every command claim (first delivery to a worker) in each context's inbox. */
+async function claimTimes(
+  urls: Record<ContextName, string>,
+): Promise<Record<ContextName, number[]>> {
+  const out = { sea: [] as number[], vibespro: [] as number[] };
+  for (const ctx of ["sea", "vibespro"] as const) {
+    const c = new pg.Client({ connectionString: urls[ctx] });
+    await c.connect();
+    try {
+      const r = await c.query<{ at: string }>(
+        "SELECT (extract(epoch FROM received_at) * 1000)::float8 AS at FROM inbox_messages",
+      );
+      out[ctx] = r.rows.map((row) => Number(row.at));
+    } finally {
+      await c.end();
+    }
+  }
+  return out;
+}
+
 /** Runs one scenario on fresh databases and streams: roles, load, fault, verdicts, invariants. */
 export async function runScenario(
   suite: Suite,
@@ -121,6 +158,7 @@ export async function runScenario(
   mkdirSync(logDir, { recursive: true });
   const roles = new Roles(env, logDir);
   const subjects = subjectSpace(ns);
+  let elections: ElectionWatch | null = null;
   try {
     await roles.migrate();
     await roles.startAll();
@@ -156,6 +194,13 @@ export async function runScenario(
         await nc.close();
       }
     };
+    // On a cluster, the leader elections after the kill are timed from their advisories.
+    if (scenario.cluster) {
+      elections = await ElectionWatch.start(
+        nats.nodes.map((n) => `nats://127.0.0.1:${n.port}`),
+        `${ns.toUpperCase()}_`,
+      );
+    }
     let recoveredAt: number | null = null;
     const tools = {
       roles,
@@ -163,6 +208,7 @@ export async function runScenario(
       postgres: suite.postgres,
       handlerBase: suite.handlerBase,
       leaderOf,
+      gatewaysNode: async () => (await nats.nodeWithMost("sea-gateway-gateway")) ?? "n1",
       recovered: () => void (recoveredAt = Date.now()),
     };
     const { reports, faultAt, faultNote } = await runLoad(scenario, plan, load.faultAtMs, () =>
@@ -170,9 +216,10 @@ export async function runScenario(
     );
     const streams = await settled(urls, 30_000);
     const nc = await connect({ servers: nats.url.split(",") });
-    const deadLetters = await deadLetteredIds(await nc.jetstreamManager(), subjects).finally(() =>
-      nc.close(),
-    );
+    // On a cluster left one node short, a stream may still be electing its leader: ask again.
+    const deadLetters = await untilAnswered(async () =>
+      deadLetteredIds(await nc.jetstreamManager(), subjects),
+    ).finally(() => nc.close());
     const handlerStats = (await (await fetch(`${suite.handlerBase}/stats`)).json()) as {
       answered: Record<string, number>;
     };
@@ -188,6 +235,11 @@ export async function runScenario(
     if (faultAt !== null && recoveredAt !== null) {
       notes.push(recoveryNote(resumedAfter(reports, faultAt, recoveredAt)));
     }
+    if (faultAt !== null && elections) {
+      notes.push(
+        ...phaseNotes(phaseTimings(faultAt, elections.elections, await claimTimes(urls), reports)),
+      );
+    }
     notes.push(...examples);
     return {
       figures: {
@@ -201,6 +253,7 @@ export async function runScenario(
       notes,
     };
   } finally {
+    await elections?.stop();
     await roles.stopAll();
     await suite.postgres
       .dropDatabases([`${ns}_sea`, `${ns}_vibespro`])

@@ -11,6 +11,8 @@ export interface FaultTools {
   handlerBase: string;
   /** The server leading the SEA command stream or its workers' consumer (a JetStream cluster). */
   leaderOf(what: "command stream" | "worker consumer"): Promise<string>;
+  /** The cluster node most of the gateways' NATS connections are on. */
+  gatewaysNode(): Promise<string>;
   /** Marks the moment the failed server is back (accepting clients): recovery is timed from it. */
   recovered(): void;
 }
@@ -114,6 +116,16 @@ export const SCENARIOS: Scenario[] = [
       const leader = await leaderOf("worker consumer");
       await nats.kill(leader);
       return `killed ${leader}, the leader of the SEA workers' consumer; left down`;
+    },
+  },
+  {
+    name: "3-node JetStream cluster (R3), the gateways' node kill -9",
+    cluster: true,
+    model: sampling,
+    fault: async ({ nats, gatewaysNode }) => {
+      const node = await gatewaysNode();
+      await nats.kill(node);
+      return `killed ${node}, the node most gateway connections were on; left down`;
     },
   },
 ];

@@ -33,7 +33,10 @@ export interface PublishRetry {
   /** How long a publish that found the server unreachable is sent again (0: never). */
   retryForMs: number;
   log?: Log;
-  /** Registers a listener called each time the connection comes back. */
+  /**
+   * Registers a listener called each time the connection comes back, or (on a cluster) a
+   * stream this publisher writes to has elected a new leader: see `watchBusBack`.
+   */
   onReconnect?: (listener: () => void) => void;
 }
 
@@ -46,6 +49,11 @@ export interface PublishRetry {
  */
 export class ResendClock {
   private lastReconnectAt = Number.NEGATIVE_INFINITY;
+
+  /** When the bus last came back (epoch ms; -Infinity: never). */
+  get backAt(): number {
+    return this.lastReconnectAt;
+  }
   private readonly waiting = new Set<() => void>();
 
   constructor(onReconnect: (listener: () => void) => void) {
@@ -90,8 +98,8 @@ export class ResendClock {
  * With `retryForMs`, a publish that found the server unreachable is sent again (the same
  * message id, so a copy the server did store is dropped as a duplicate) until that long has
  * passed: a worker rides through a short NATS outage instead of failing the attempt it runs.
- * With `onReconnect` too, a publish pending when the connection comes back is sent again at once
- * (see {@link ResendClock}) rather than at its timeout.
+ * With `onReconnect` too, a publish pending when the connection comes back (or its stream has a
+ * new leader) is sent again at once (see {@link ResendClock}) rather than at its timeout.
  */
 export class JetStreamPublisher implements StreamPublisher {
   private readonly resends: ResendClock | null;
@@ -120,8 +128,13 @@ export class JetStreamPublisher implements StreamPublisher {
     } catch (err) {
       throw refusal(err);
     }
-    const giveUpAt = Date.now() + this.retry.retryForMs;
+    const startedAt = Date.now();
     for (;;) {
+      // The bus coming back while this publish waits gives it a whole window again: a stream's
+      // new leader can answer 503 for a moment after its election, and a row failed then would
+      // wait out the relay's backoff.
+      const giveUpAt =
+        Math.max(startedAt, this.resends?.backAt ?? startedAt) + this.retry.retryForMs;
       try {
         const attempt = this.js.publish(subject, data, {
           msgID: msgId,

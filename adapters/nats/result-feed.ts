@@ -1,6 +1,7 @@
 import { type JetStreamManager, type NatsConnection, type StoredMsg } from "nats";
-import { watchReconnects } from "./reconnects.js";
-import type { ContextName, SubjectSpace } from "../../contracts/index.js";
+import { watchBusBack } from "./bus-back.js";
+import { CONTEXTS, type ContextName, type SubjectSpace } from "../../contracts/index.js";
+import type { Log } from "../../src/log.js";
 import type { RawResult, ResultFeed, ResultSubscription, StoredResults } from "../../src/ports.js";
 
 /** Direct get, present on nats.js v2's manager though missing from its interface type. */
@@ -16,10 +17,14 @@ interface DirectGet {
  * a cursor so a later read starts where the last one ended.
  */
 export class NatsResultFeed implements ResultFeed {
+  private readonly backListeners = new Set<() => void>();
+  private watching = false;
+
   constructor(
     private readonly nc: NatsConnection,
     private readonly jsm: JetStreamManager,
     private readonly subjects: SubjectSpace,
+    private readonly log: Log,
   ) {}
 
   async subscribe(subject: string, onMessage: (m: RawResult) => void): Promise<ResultSubscription> {
@@ -52,7 +57,19 @@ export class NatsResultFeed implements ResultFeed {
     }
   }
 
+  /**
+   * Calls `listener` when the connection comes back, and when an event stream elects a new
+   * leader: on a cluster, what workers stored meanwhile lands only once it has one, and a
+   * stream with a gap would otherwise learn it at its next, backed-off, check (up to 2 s later).
+   * One watch for every listener (a gateway follows thousands of streams).
+   */
   onReconnect(listener: () => void): () => void {
-    return watchReconnects(this.nc, listener);
+    if (!this.watching) {
+      this.watching = true;
+      const streams = CONTEXTS.map((ctx) => this.subjects.eventStream(ctx));
+      watchBusBack(this.nc, streams, () => this.backListeners.forEach((l) => l()), this.log);
+    }
+    this.backListeners.add(listener);
+    return () => void this.backListeners.delete(listener);
   }
 }

@@ -12,6 +12,8 @@ interface NatsNode {
   name: string;
   port: number;
   clusterPort: number;
+  /** HTTP monitoring port (`/connz`: who is connected to this node). */
+  monitorPort: number;
   storeDir: string;
   logFile: string;
   proc: ChildProcess | null;
@@ -31,22 +33,38 @@ export class PrivateNats {
   static async start(dir: string, size: 1 | 3): Promise<PrivateNats> {
     if (!BINARY) throw new Error("the chaos suite needs nats-server: apt-get install nats-server");
     const nodes: NatsNode[] = [];
+    // Free ports one at a time can repeat (each is closed before the next is asked for): the
+    // cluster's client, route and monitoring ports must all differ.
+    const taken = new Set<number>();
+    const freshPort = async () => {
+      for (;;) {
+        const p = await freePort();
+        if (!taken.has(p)) return (taken.add(p), p);
+      }
+    };
     for (let i = 1; i <= size; i++) {
       const storeDir = path.join(dir, `nats-n${i}`);
       mkdirSync(storeDir, { recursive: true });
       nodes.push({
         name: `n${i}`,
-        port: await freePort(),
-        clusterPort: await freePort(),
+        port: await freshPort(),
+        clusterPort: await freshPort(),
+        monitorPort: await freshPort(),
         storeDir,
         logFile: path.join(dir, `nats-n${i}.log`),
         proc: null,
       });
     }
     const nats = new PrivateNats(nodes, size > 1);
-    for (const n of nodes) nats.spawn(n);
-    for (const n of nodes) await nats.waitListening(n);
-    await nats.waitJetStream();
+    try {
+      for (const n of nodes) nats.spawn(n);
+      for (const n of nodes) await nats.waitListening(n);
+      await nats.waitJetStream();
+    } catch (err) {
+      // One node failing to start must not leave the others running.
+      nats.killNow();
+      throw err;
+    }
     return nats;
   }
 
@@ -88,6 +106,19 @@ export class PrivateNats {
     for (const n of this.nodes) if (!n.proc) rmSync(n.storeDir, { recursive: true, force: true });
   }
 
+  /** The running node with the most client connections named `connName` (null: none has one). */
+  async nodeWithMost(connName: string): Promise<string | null> {
+    let best: { name: string; count: number } | null = null;
+    for (const n of this.nodes) {
+      if (!n.proc) continue;
+      const res = await fetch(`http://127.0.0.1:${n.monitorPort}/connz?limit=4096`);
+      const body = (await res.json()) as { connections?: { name?: string }[] };
+      const count = (body.connections ?? []).filter((c) => c.name === connName).length;
+      if (count > 0 && (!best || count > best.count)) best = { name: n.name, count };
+    }
+    return best?.name ?? null;
+  }
+
   /** Synchronous last resort when the suite itself exits abruptly. */
   killNow(): void {
     for (const n of this.nodes) if (n.proc?.pid) killTree(n.proc.pid);
@@ -106,7 +137,7 @@ export class PrivateNats {
       .join(",");
     const args = [
       ...["-a", "127.0.0.1", "-p", String(n.port), "-js", "-sd", n.storeDir],
-      ...["--server_name", n.name],
+      ...["--server_name", n.name, "-m", String(n.monitorPort)],
       ...(this.clustered
         ? [
             ...["--cluster", `nats://127.0.0.1:${n.clusterPort}`],

@@ -150,7 +150,7 @@ async function follow(subject: string): Promise<{ done: Promise<Delivery[]> }> {
   const live = subject.replace(".event.", ".live.");
   const feedSubjects = { stored: subject, live };
   await RunFeed.open(
-    new NatsResultFeed(nc, jsm, subjects),
+    new NatsResultFeed(nc, jsm, subjects, testLog),
     "sea",
     feedSubjects,
     testLog,

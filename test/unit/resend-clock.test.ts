@@ -121,4 +121,30 @@ describe("JetStreamPublisher with reconnect resends", () => {
     await vi.advanceTimersByTimeAsync(RESEND_WINDOW_MS);
     expect(attempts).toHaveLength(2);
   });
+
+  it("keeps retrying an unreachable stream for a whole window after the bus comes back", async () => {
+    const conn = connection();
+    let attempts = 0;
+    let reachable = false;
+    const js = {
+      publish: async () => {
+        attempts++;
+        if (!reachable) throw Object.assign(new Error("no responders"), { code: "503" });
+      },
+    } as unknown as JetStreamClient;
+    const publisher = new JetStreamPublisher(js, 2_000, {
+      retryForMs: RESEND_WINDOW_MS,
+      onReconnect: conn.onReconnect,
+    });
+    const headers = { correlationId: "c", causationId: null, tenantId: "acme" };
+    const seen = outcome(publisher.publish("s", new Uint8Array(), "m1", headers));
+    await vi.advanceTimersByTimeAsync(RESEND_WINDOW_MS - 500);
+    conn.reconnect(); // e.g. the stream's new leader was elected; it answers 503 a while longer
+    await vi.advanceTimersByTimeAsync(RESEND_WINDOW_MS - 500);
+    expect(seen).toStrictEqual({}); // past its first window, still trying
+    reachable = true;
+    await vi.advanceTimersByTimeAsync(RESEND_EVERY_MS * 2);
+    expect(seen).toStrictEqual({ settled: true, value: undefined });
+    expect(attempts).toBeGreaterThan(2);
+  });
 });

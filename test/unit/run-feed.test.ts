@@ -8,13 +8,17 @@ const encode = (v: unknown) => new TextEncoder().encode(JSON.stringify(v));
 const delta = (seq: number, content: string) =>
   encode({ event_type: "chat_delta", seq, attempt: 1, payload: { content } });
 
-/** A bus whose stored stream and reconnects the test controls; nothing arrives live. */
+/** A bus whose live messages, stored stream and reconnects the test controls. */
 function bus() {
   const stored: RawResult[] = [];
   let reconnect = () => {};
+  let live: (m: RawResult) => void = () => {};
   let reads = 0;
   const feed: ResultFeed = {
-    subscribe: () => Promise.resolve({ close: () => undefined }),
+    subscribe: (_subject, onMessage) => {
+      live = onMessage;
+      return Promise.resolve({ close: () => undefined });
+    },
     replay: (_ctx, _subject, fromSeq = 1) => {
       reads++;
       return Promise.resolve({ messages: stored.slice(fromSeq - 1), nextSeq: stored.length + 1 });
@@ -28,6 +32,7 @@ function bus() {
     feed,
     store: (data: Uint8Array) => stored.push({ data }),
     reconnect: () => reconnect(),
+    live: (data: Uint8Array) => live({ data }),
     reads: () => reads,
   };
 }
@@ -62,6 +67,30 @@ describe("RunFeed after a reconnect", () => {
     expect(b.reads()).toBe(4);
     await vi.advanceTimersByTimeAsync(2_000);
     expect(b.reads()).toBe(4);
+    feed.close();
+  });
+
+  it("checks a gap whose checks had backed off at the short cadence again", async () => {
+    const b = bus();
+    const got: Delivery[] = [];
+    const feed = await RunFeed.open(
+      b.feed,
+      "sea",
+      { stored: "stored.s1", live: "live.s1" },
+      testLog,
+      (d) => got.push(...d),
+    );
+    const contents = () => got.map((d) => (d.kind === "delta" ? d.payload.content : d.kind));
+    b.live(delta(1, "a"));
+    b.live(delta(3, "c")); // 2 was lost live, and its stream cannot store it (no leader)
+    await vi.advanceTimersByTimeAsync(6_000); // the gap's checks back off to 2 s
+    expect(contents()).toEqual(["a"]);
+    b.reconnect(); // the event stream has a new leader
+    await vi.advanceTimersByTimeAsync(300);
+    b.store(delta(1, "a"));
+    b.store(delta(2, "b")); // the worker's resend lands
+    await vi.advanceTimersByTimeAsync(500);
+    expect(contents()).toEqual(["a", "b", "c"]);
     feed.close();
   });
 });

@@ -158,8 +158,15 @@ export class RunFeed {
     if (this.sequencer.hasGap && !this.timerIsShort) this.schedule();
   }
 
+  /**
+   * The connection is back, or an event stream has a new leader (see ResultFeed.onReconnect):
+   * what could not be stored meanwhile lands in the next moments, so a known gap whose checks
+   * had backed off (to 2 s while nothing could close it) is checked at the short cadence again.
+   */
   private onReconnect(): void {
     this.reconnectChecks = RECONNECT_CHECKS;
+    this.gapFillMs = GAP_FILL_DELAY_MS;
+    this.gapChecks = 0;
     void this.fill();
   }
 
