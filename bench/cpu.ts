@@ -13,6 +13,11 @@
  * Postgres backends of the bench's own databases. The load generator and the mock are never
  * counted. `BENCH_CPU_TOPOLOGIES` (default `up,split`) says which topologies run.
  *
+ * `BENCH_CPU_BASELINE_DIST` names another build (e.g. main's, built in a copy of the repository):
+ * its gateway path is then measured too, on a system of its own, interleaved with this build's
+ * in every run, and the tables show both and their ratio (before/after a change, on one machine
+ * state).
+ *
  * `BENCH_CPU_DURATION_MS` (default 4000) is each measurement's length. `BENCH_NODE_FLAGS` as in
  * bench/lib/processes.ts. Writes bench/last-cpu.md (`BENCH_CPU_OUT` overrides).
  */
@@ -30,6 +35,7 @@ const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
 const DURATION_MS = Number(process.env.BENCH_CPU_DURATION_MS ?? 4_000);
 const PACED = (process.env.BENCH_CPU_PACED ?? "100,250").split(",").map(Number);
 const TOPOLOGIES = (process.env.BENCH_CPU_TOPOLOGIES ?? "up,split").split(",") as Topology[];
+const BASELINE_DIST = process.env.BENCH_CPU_BASELINE_DIST;
 
 type Target = "direct" | "proxy" | "gateway";
 
@@ -72,7 +78,7 @@ const scenarios: Scenario[] = [
 ];
 
 /** The mock upstream, the plain proxy in front of it, private NATS and the gateway's roles. */
-async function startCpuSystem(topology: Topology) {
+async function startCpuSystem(topology: Topology, dist?: string) {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-cpu-"));
   const nats = await PrivateNats.start(dir, 1);
   const world = benchWorld(nats.url);
@@ -94,12 +100,16 @@ async function startCpuSystem(topology: Topology) {
         "  - {id: vibespro, context: vibespro, handler: echo}\n",
     );
     const port = 20000 + Math.floor(Math.random() * 1000);
-    const roles = await startTopology(topology, {
-      ...world.env,
-      PORT: String(port),
-      CAPABILITIES_FILE: catalog,
-      UPSTREAM_OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
-    });
+    const roles = await startTopology(
+      topology,
+      {
+        ...world.env,
+        PORT: String(port),
+        CAPABILITIES_FILE: catalog,
+        UPSTREAM_OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
+      },
+      dist,
+    );
     procs.push(...roles);
     await waitReady(`http://127.0.0.1:${port}/health/ready`, roles[0]!);
     const natsPid = nats.nodes[0]!.proc!.pid!;
@@ -140,13 +150,20 @@ async function startCpuSystem(topology: Topology) {
 }
 type CpuSystem = Awaited<ReturnType<typeof startCpuSystem>>;
 
+/** A measurement: the load, the CPU per process set, and the sets' write system calls. */
+interface Measured {
+  load: LoadResult;
+  cpu: CpuBySet;
+  writes: number;
+}
+
 /** One measurement: the load generator against `target`, CPU of the target's path meanwhile. */
 async function measure(
   sys: CpuSystem,
   target: Target,
   s: Scenario,
   durationMs = DURATION_MS,
-): Promise<{ load: LoadResult; cpu: CpuBySet }> {
+): Promise<Measured> {
   const meter = pathCpuMeter({
     sets: sys.sets[target],
     pg: target === "gateway" ? { url: PG, databases: sys.databases } : undefined,
@@ -167,15 +184,19 @@ async function measure(
     p.child.stdin!.end();
     let out = "";
     let started: Promise<void> | null = null;
-    let cpu: Promise<CpuBySet> | null = null;
+    // Set from the output handler (a holder: TypeScript cannot see a callback assign a local).
+    const window: { cpu?: Promise<{ cpu: CpuBySet; writes: number }> } = {};
     p.child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
       if (!started && out.includes("start\n")) started = meter.start();
-      if (started && !cpu && out.trimEnd().endsWith("}")) cpu = started.then(() => meter.stop());
+      if (started && !window.cpu && out.trimEnd().endsWith("}")) {
+        window.cpu = started.then(() => meter.stop());
+      }
     });
     await new Promise((r) => p.child.once("exit", r));
-    if (!cpu) throw new Error(`load generator failed: ${out}`);
-    return { load: JSON.parse(out.trim().split("\n").at(-1)!) as LoadResult, cpu: await cpu };
+    if (!window.cpu) throw new Error(`load generator failed: ${out}`);
+    const measured = await window.cpu;
+    return { load: JSON.parse(out.trim().split("\n").at(-1)!) as LoadResult, ...measured };
   } finally {
     await meter.close();
   }
@@ -190,13 +211,20 @@ function perUnit(cpuMs: number, r: LoadResult, unit: Scenario["unit"]): number {
   return unit === "chunk" ? (cpuMs * 1000) / Math.max(1, r.chunks) : cpuMs / Math.max(1, ok);
 }
 
+/** A count (write system calls) per chunk or per completion. */
+function perCount(n: number, r: LoadResult, unit: Scenario["unit"]): number {
+  return n / Math.max(1, unit === "chunk" ? r.chunks : r.streams - r.errors);
+}
+
 /** One row of results: a scenario's direct, proxy and gateway measurements in one repeat. */
 interface Row {
   scenario: Scenario;
   run: number;
   direct: LoadResult;
-  proxy: { load: LoadResult; cpu: CpuBySet };
-  gateway: { load: LoadResult; cpu: CpuBySet };
+  proxy: Measured;
+  gateway: Measured;
+  /** The baseline build's gateway path (with `BENCH_CPU_BASELINE_DIST`). */
+  baseline?: Measured;
 }
 
 async function warmUp(sys: CpuSystem): Promise<void> {
@@ -213,15 +241,21 @@ async function warmUp(sys: CpuSystem): Promise<void> {
 
 async function runTopology(topology: Topology): Promise<Row[]> {
   const sys = await startCpuSystem(topology);
+  const base = BASELINE_DIST ? await startCpuSystem(topology, BASELINE_DIST) : null;
   const rows: Row[] = [];
   try {
     await warmUp(sys);
+    if (base) await warmUp(base);
     for (let run = 1; run <= REPEATS; run++) {
       for (const s of scenarios) {
         const direct = (await measure(sys, "direct", s)).load;
         const proxy = await measure(sys, "proxy", s);
+        // Which build goes first alternates, so neither always follows the other's load.
+        const first = run % 2 === 1 || !base;
+        const baseline0 = !first && base ? await measure(base, "gateway", s) : undefined;
         const gateway = await measure(sys, "gateway", s);
-        rows.push({ scenario: s, run, direct, proxy, gateway });
+        const baseline = baseline0 ?? (base ? await measure(base, "gateway", s) : undefined);
+        rows.push({ scenario: s, run, direct, proxy, gateway, ...(baseline ? { baseline } : {}) });
         process.stderr.write(
           `${topology} ${s.name} run ${run}: proxy ${f(perUnit(sum(proxy.cpu), proxy.load, s.unit), 2)}, ` +
             `gateway ${f(perUnit(sum(gateway.cpu), gateway.load, s.unit), 2)} ${JSON.stringify(gateway.cpu)} ` +
@@ -231,6 +265,7 @@ async function runTopology(topology: Topology): Promise<Row[]> {
     }
   } finally {
     await sys.stop();
+    await base?.stop();
   }
   return rows;
 }
@@ -242,13 +277,22 @@ const spread = (xs: number[], d: number) =>
 
 /** Tables for one topology: every run's row, then the spread per scenario. */
 function report(topology: Topology, rows: Row[]): string[] {
+  const hasBase = rows.some((r) => r.baseline);
+  const baseHead = hasBase ? " baseline build's path | this build / baseline |" : "";
+  const baseRule = hasBase ? "---:|---:|" : "";
+  const baseCells = (r: Row, d: number) => {
+    if (!r.baseline) return "";
+    const b = perUnit(sum(r.baseline.cpu), r.baseline.load, r.scenario.unit);
+    const g = perUnit(sum(r.gateway.cpu), r.gateway.load, r.scenario.unit);
+    return ` ${f(b, d)} | ${f(g / b, 2)} |`;
+  };
   const roles = topology === "up" ? ["up"] : ["gateway", "relay", "worker"];
   const parts = [...roles, "nats", "postgres"];
   const out = [
     `### Topology \`${topology}\`: ${topology === "up" ? "one `sea-gateway up` process" : "`gateway`, `relay`, a `worker` per context, each its own process"}, private nats-server`,
     "",
-    `| scenario | run | unit | proxy | gateway path | ratio | ${parts.join(" | ")} | chunks (gateway) | errors gateway / proxy |`,
-    `|---|---:|---|---:|---:|---:|${parts.map(() => "---:|").join("")}---:|---:|`,
+    `| scenario | run | unit | proxy | gateway path | ratio |${baseHead} ${parts.join(" | ")} | write syscalls per unit: proxy / gateway roles + NATS | chunks (gateway) | errors gateway / proxy |`,
+    `|---|---:|---|---:|---:|---:|${baseRule}${parts.map(() => "---:|").join("")}---:|---:|---:|`,
   ];
   for (const r of rows) {
     const d = r.scenario.unit === "chunk" ? 0 : 3;
@@ -258,13 +302,13 @@ function report(topology: Topology, rows: Row[]): string[] {
       f(perUnit(r.gateway.cpu[k] ?? 0, r.gateway.load, r.scenario.unit), d),
     );
     out.push(
-      `| ${r.scenario.name} | ${r.run} | ${unitLabel(r.scenario)} | ${f(p, d)} | ${f(g, d)} | ${f(g / p, 2)}× | ${each.join(" | ")} | ${r.gateway.load.chunks} | ${r.gateway.load.errors} / ${r.proxy.load.errors} |`,
+      `| ${r.scenario.name} | ${r.run} | ${unitLabel(r.scenario)} | ${f(p, d)} | ${f(g, d)} | ${f(g / p, 2)}× |${baseCells(r, d)} ${each.join(" | ")} | ${f(perCount(r.proxy.writes, r.proxy.load, r.scenario.unit), 2)} / ${f(perCount(r.gateway.writes, r.gateway.load, r.scenario.unit), 2)} | ${r.gateway.load.chunks} | ${r.gateway.load.errors} / ${r.proxy.load.errors} |`,
     );
   }
   out.push(
     "",
-    `| scenario (${rows.length ? Math.max(...rows.map((r) => r.run)) : 0} runs, min–max) | unit | proxy | gateway path | ratio | ${parts.join(" | ")} |`,
-    `|---|---|---:|---:|---:|${parts.map(() => "---:|").join("")}`,
+    `| scenario (${rows.length ? Math.max(...rows.map((r) => r.run)) : 0} runs, min–max) | unit | proxy | gateway path | ratio |${baseHead} ${parts.join(" | ")} |`,
+    `|---|---|---:|---:|---:|${baseRule}${parts.map(() => "---:|").join("")}`,
   );
   for (const s of scenarios) {
     const rs = rows.filter((r) => r.scenario === s);
@@ -277,11 +321,20 @@ function report(topology: Topology, rows: Row[]): string[] {
         d,
       ),
     );
+    const withBase = rs.filter((r) => r.baseline);
+    const b = withBase.map((r) => perUnit(sum(r.baseline!.cpu), r.baseline!.load, s.unit));
+    const bg = withBase.map((r) => perUnit(sum(r.gateway.cpu), r.gateway.load, s.unit));
+    const baseSpread = hasBase
+      ? ` ${spread(b, d)} | ${spread(
+          bg.map((x, i) => x / b[i]!),
+          2,
+        )} |`
+      : "";
     out.push(
       `| ${s.name} | ${unitLabel(s)} | ${spread(p, d)} | ${spread(g, d)} | ${spread(
         g.map((x, i) => x / p[i]!),
         2,
-      )}× | ${each.join(" | ")} |`,
+      )}× |${baseSpread} ${each.join(" | ")} |`,
     );
   }
   const c1 = rows.filter((r) => r.scenario.clients === 1);

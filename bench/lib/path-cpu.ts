@@ -34,6 +34,15 @@ export function withDescendants(pid: number): number[] {
 /** What `measure` reports: CPU ms per named set over the window. */
 export type CpuBySet = Record<string, number>;
 
+/** Write system calls a process has made so far (`syscw` of /proc/<pid>/io; 0 once gone). */
+export function writeCalls(pid: number): number {
+  try {
+    return Number(/syscw: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Measures CPU per set from `start()` to `stop()`. Postgres backends are polled while the window
  * is open (every 200 ms), so a backend that connects meanwhile counts from its start; one that
@@ -50,6 +59,7 @@ export function pathCpuMeter(opts: {
   let timer: NodeJS.Timeout | null = null;
   let polling: Promise<void> = Promise.resolve();
   let before: Record<string, number> = {};
+  let writesBefore = 0;
   let pids: Record<string, number[]> = {};
 
   const backends = async (): Promise<number[]> => {
@@ -69,6 +79,10 @@ export function pathCpuMeter(opts: {
     }
   };
   const sumSet = (name: string) => pids[name]!.reduce((a, p) => a + cpuMs(p), 0);
+  const allWrites = () =>
+    Object.values(pids)
+      .flat()
+      .reduce((a, p) => a + writeCalls(p), 0);
 
   return {
     async open(): Promise<void> {
@@ -85,13 +99,16 @@ export function pathCpuMeter(opts: {
       pgLast.clear();
       await poll(true);
       before = Object.fromEntries(Object.keys(pids).map((k) => [k, sumSet(k)]));
+      writesBefore = allWrites();
       timer = setInterval(() => {
         polling = polling.then(() => poll(false)).catch(() => undefined);
       }, 200);
     },
-    async stop(): Promise<CpuBySet> {
+    /** CPU ms per set, and the write system calls of the process sets (not Postgres). */
+    async stop(): Promise<{ cpu: CpuBySet; writes: number }> {
       const out: CpuBySet = {};
       for (const k of Object.keys(pids)) out[k] = sumSet(k) - before[k]!;
+      const writes = allWrites() - writesBefore;
       if (timer) clearInterval(timer);
       await polling;
       if (opts.pg) {
@@ -100,7 +117,7 @@ export function pathCpuMeter(opts: {
         for (const [pid, last] of pgLast) total += last - (pgBefore.get(pid) ?? 0);
         out.postgres = total;
       }
-      return out;
+      return { cpu: out, writes };
     },
     async close(): Promise<void> {
       await admin?.end();
