@@ -67,16 +67,17 @@ export const topologyLine = (topology: Topology) =>
 export async function startTopology(
   topology: Topology,
   env: Record<string, string>,
+  dist?: string,
 ): Promise<Proc[]> {
-  if (topology === "up") return [startCli(["up"], env)];
-  const migrate = startCli(["migrate"], env);
+  if (topology === "up") return [startCli(["up"], env, dist)];
+  const migrate = startCli(["migrate"], env, dist);
   const [code] = (await once(migrate.child, "exit")) as [number | null];
   if (code !== 0) throw new Error(`migrate exited ${code}`);
   return [
-    startCli(["gateway"], env),
-    startCli(["relay"], env),
-    startCli(["worker", "--context", "sea"], env),
-    startCli(["worker", "--context", "vibespro"], env),
+    startCli(["gateway"], env, dist),
+    startCli(["relay"], env, dist),
+    startCli(["worker", "--context", "sea"], env, dist),
+    startCli(["worker", "--context", "vibespro"], env, dist),
   ];
 }
 

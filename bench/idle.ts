@@ -1,6 +1,7 @@
 /**
- * Idle streams: N open SSE streams (a model thinking for minutes) held by one gateway process,
- * with the worker and relay in processes of their own; reports the gateway's RSS.
+ * Idle streams: N open SSE streams, or N WebSocket subscriptions (a chat started on each socket),
+ * with a model thinking for minutes, held by one gateway process, with the worker and relay in
+ * processes of their own; reports the gateway's RSS and what the N added to it.
  * `BENCH_IDLE` sets N (default 10,000).
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -12,7 +13,7 @@ import { idleScenario } from "./streams.js";
 import { listeningPort, startScript, waitReady, type Proc } from "./lib/processes.js";
 import { benchWorld } from "./lib/world.js";
 
-export async function idleStreams(n: number): Promise<string[]> {
+export async function idleStreams(n: number, mode: "sse" | "ws" = "sse"): Promise<string[]> {
   const world = benchWorld();
   const procs: Proc[] = [];
   try {
@@ -43,11 +44,12 @@ export async function idleStreams(n: number): Promise<string[]> {
       key: await mintKey(world.secret, { tenant: "bench", ttlSecs: 3600 }),
       gateway,
     };
-    const r = await idleScenario(sys as never, n, "sse", gateway.pid);
+    const r = await idleScenario(sys as never, n, mode, gateway.pid);
+    const what = mode === "sse" ? "idle SSE streams" : "idle WebSocket subscriptions";
     return [
-      "| idle SSE streams on one gateway process | open | memory per stream (KiB) | gateway RSS (MiB) |",
-      "|---:|---:|---:|---:|",
-      `| ${n} | ${r.open} | ${r.perStreamKb.toFixed(1)} | ${r.rssMb.toFixed(0)} |`,
+      `| ${what} on one gateway process | open | memory per stream (KiB) | added RSS (MiB) | gateway RSS (MiB) |`,
+      "|---:|---:|---:|---:|---:|",
+      `| ${n} | ${r.open} | ${r.perStreamKb.toFixed(1)} | ${r.addedMb.toFixed(0)} | ${r.rssMb.toFixed(0)} |`,
     ];
   } finally {
     for (const p of procs.reverse()) await p.stop();
@@ -56,7 +58,9 @@ export async function idleStreams(n: number): Promise<string[]> {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  idleStreams(Number(process.env.BENCH_IDLE ?? 10_000))
+  const n = Number(process.env.BENCH_IDLE ?? 10_000);
+  idleStreams(n, "sse")
+    .then(async (sse) => [...sse, "", ...(await idleStreams(n, "ws"))])
     .then((lines) => process.stdout.write(lines.join("\n") + "\n"))
     .catch((err: unknown) => {
       process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);

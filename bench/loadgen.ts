@@ -239,6 +239,8 @@ async function run(): Promise<void> {
     process.exit(0);
   }
   const results: StreamResult[] = [];
+  // For an orchestrator that measures CPU over the load only (not this process's start-up).
+  process.stdout.write("start\n");
   const start = performance.now();
   const deadline = start + opts.durationMs;
   await Promise.all(

@@ -3,7 +3,9 @@
  * directly, in the same run, on real Postgres and NATS. Runs the capacity scenarios (latency at
  * one client, a burst at 32, paced streams at K clients) `BENCH_REPEATS` times each so the spread
  * shows, then streams as resources (resume, WebSocket against SSE, idle memory) and 10,000 idle
- * SSE streams on one gateway process. Writes bench/last-run.md.
+ * SSE streams and 10,000 idle WebSocket subscriptions on one gateway process. Writes
+ * bench/last-run.md. `npm run bench` runs bench/cpu.ts (CPU per unit of work against a plain
+ * proxy) before it.
  *
  * BENCH_TOPOLOGY=split runs the capacity scenarios on one process per role instead of `up`.
  * BENCH_REPEATS (default 3), BENCH_PACED (default 100,250,500,1000), BENCH_DURATION_MS (default
@@ -73,7 +75,8 @@ async function main(): Promise<void> {
   }
   md.push("## Streams as resources", "", ...(await streamsReport(DURATION_MS, RESUMES)), "");
   if (IDLE > 0) {
-    md.push("## Idle streams, gateway in its own process", "", ...(await idleStreams(IDLE)), "");
+    md.push("## Idle streams, gateway in its own process", "", ...(await idleStreams(IDLE, "sse")));
+    md.push("", ...(await idleStreams(IDLE, "ws")), "");
   }
   const text = md.join("\n");
   process.stdout.write(text + "\n");

@@ -130,7 +130,7 @@ export async function idleScenario(
   mode: "sse" | "ws",
   pid: number = sys.gateway.pid,
   base = 0,
-): Promise<{ perStreamKb: number; open: number; rssMb: number }> {
+): Promise<{ perStreamKb: number; open: number; rssMb: number; addedMb: number }> {
   const settle = () => new Promise((r) => setTimeout(r, 2_000));
   const first = base > 0 ? await holdIdle(sys, base, mode) : null;
   await settle();
@@ -146,6 +146,7 @@ export async function idleScenario(
     perStreamKb: ((after - before) * 1024) / Math.max(1, measured.open),
     open: measured.open + (first?.open ?? 0),
     rssMb: after,
+    addedMb: after - before,
   };
 }
 

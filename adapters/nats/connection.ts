@@ -2,6 +2,7 @@ import { connect, credsAuthenticator, type ConnectionOptions, type NatsConnectio
 import { readFile } from "node:fs/promises";
 import type { Log } from "../../src/log.js";
 import { parseNatsServers } from "../../src/nats-servers.js";
+import { flushOncePerTurn } from "./turn-flush.js";
 
 /** Credentials for NATS: user/password and token ride in the URL; a creds file is separate. */
 export interface NatsAuth {
@@ -39,6 +40,10 @@ export async function connectNats(
   if (token !== undefined) opts.token = token;
   if (auth.credsFile) opts.authenticator = credsAuthenticator(await readFile(auth.credsFile));
   const nc = await connect(opts);
+  // One socket write per turn of the event loop, not per callback (see flushOncePerTurn).
+  if (!flushOncePerTurn(nc)) {
+    log.warn("nats client internals changed: writes are flushed per microtask, as nats.js does");
+  }
   void (async () => {
     for await (const s of nc.status()) {
       if (s.type === "pingTimer") continue;

@@ -142,13 +142,18 @@ export class PgInboxStore implements InboxStore {
         processed: boolean;
         lease_left_ms: number | null;
         cancelled: boolean;
-      }>(CLAIM, [
-        batch.map((c) => c.messageId),
-        batch.map((c) => c.eventType),
-        batch.map((c) => c.leaseMs),
-        batch.map((c) => c.stream?.tenant ?? null),
-        batch.map((c) => c.stream?.streamId ?? null),
-      ]);
+      }>({
+        // Named: parsed and planned once per connection, not once per claim.
+        name: "inbox-claim",
+        text: CLAIM,
+        values: [
+          batch.map((c) => c.messageId),
+          batch.map((c) => c.eventType),
+          batch.map((c) => c.leaseMs),
+          batch.map((c) => c.stream?.tenant ?? null),
+          batch.map((c) => c.stream?.streamId ?? null),
+        ],
+      });
       batch.forEach((c, i) => {
         const row = r.rows[i]!;
         out.set(
@@ -195,15 +200,19 @@ export class PgInboxStore implements InboxStore {
     const closed = new Set<CloseRequest>();
     for (const batch of uniqueBatches(items)) {
       const outbox = batch.flatMap((c) => c.outbox.map((m) => ({ m, owner: c.messageId })));
-      const r = await this.pool.query<{ message_id: string }>(COMPLETE, [
-        batch.map((c) => c.messageId),
-        batch.map((c) => c.eventType),
-        batch.map((c) => c.error?.slice(0, 2000) ?? null),
-        ...outboxColumns(outbox.map((o) => o.m)),
-        outbox.map((o) => o.owner),
-        this.dispatchGraceMs,
-        onlyIfUnleased,
-      ]);
+      const r = await this.pool.query<{ message_id: string }>({
+        name: "inbox-complete",
+        text: COMPLETE,
+        values: [
+          batch.map((c) => c.messageId),
+          batch.map((c) => c.eventType),
+          batch.map((c) => c.error?.slice(0, 2000) ?? null),
+          ...outboxColumns(outbox.map((o) => o.m)),
+          outbox.map((o) => o.owner),
+          this.dispatchGraceMs,
+          onlyIfUnleased,
+        ],
+      });
       const ids = new Set(r.rows.map((row) => row.message_id));
       for (const c of batch) if (ids.has(c.messageId)) closed.add(c);
     }

@@ -60,8 +60,11 @@ export async function insertOutbox(
   dispatchGraceMs = 0,
 ): Promise<string[]> {
   if (messages.length === 0) return [];
-  const r = await db.query<{ id: string }>(
-    `INSERT INTO outbox_events
+  // Named (prepared once per connection): the command path runs it for every request, and
+  // parsing and planning a dozen unnested arrays each time is Postgres CPU per completion.
+  const r = await db.query<{ id: string }>({
+    name: "outbox-insert",
+    text: `INSERT INTO outbox_events
        (id, aggregate_type, aggregate_id, event_type, event_version, subject, tenant_id, payload,
         occurred_at, trace_id, correlation_id, causation_id, next_attempt_at)
      SELECT *, now() + $13 * interval '1 millisecond'
@@ -70,17 +73,18 @@ export async function insertOutbox(
                    $12::text[])
      ON CONFLICT (id) DO NOTHING
      RETURNING id`,
-    [...outboxColumns(messages), dispatchGraceMs],
-  );
+    values: [...outboxColumns(messages), dispatchGraceMs],
+  });
   return r.rows.map((row) => row.id);
 }
 
 /** Marks rows published by someone other than the relay (immediate dispatch). */
 export async function markOutboxPublished(db: pg.Pool, ids: string[]): Promise<void> {
-  await db.query(
-    `UPDATE outbox_events
+  await db.query({
+    name: "outbox-mark-published",
+    text: `UPDATE outbox_events
         SET published_at = now(), publish_attempts = publish_attempts + 1, publish_error = NULL
       WHERE id = ANY($1::uuid[]) AND published_at IS NULL`,
-    [ids],
-  );
+    values: [ids],
+  });
 }

@@ -28,10 +28,13 @@ const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--max-semi-space-size=64")
   .split(" ")
   .filter(Boolean);
 
-/** Starts the compiled CLI (`npm run bench` builds first), as `npm start` runs it. */
-export function startCli(args: string[], env: NodeJS.ProcessEnv): Proc {
+/**
+ * Starts the compiled CLI (`npm run bench` builds first), as `npm start` runs it; `dist` names
+ * another build (a baseline measured side by side with this one).
+ */
+export function startCli(args: string[], env: NodeJS.ProcessEnv, dist = "dist"): Proc {
   return wrap(
-    spawn(process.execPath, [...NODE_FLAGS, "dist/bin/sea-gateway.js", ...args], {
+    spawn(process.execPath, [...NODE_FLAGS, `${dist}/bin/sea-gateway.js`, ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ["ignore", "ignore", "inherit"],
     }),
