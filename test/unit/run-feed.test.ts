@@ -37,20 +37,26 @@ function bus() {
   };
 }
 
+/** A feed of stream s1 on a fresh bus, and what it delivered. */
+async function openFeed() {
+  const b = bus();
+  const got: Delivery[] = [];
+  const feed = await RunFeed.open(
+    b.feed,
+    "sea",
+    { stored: "stored.s1", live: "live.s1" },
+    testLog,
+    (d) => got.push(...d),
+  );
+  return { b, got, feed };
+}
+
 describe("RunFeed after a reconnect", () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
   it("checks the stored stream again shortly after, for what was lost live and stored late", async () => {
-    const b = bus();
-    const got: Delivery[] = [];
-    const feed = await RunFeed.open(
-      b.feed,
-      "sea",
-      { stored: "stored.s1", live: "live.s1" },
-      testLog,
-      (d) => got.push(...d),
-    );
+    const { b, got, feed } = await openFeed();
     b.reconnect();
     await vi.advanceTimersByTimeAsync(0);
     expect(b.reads()).toBe(1);
@@ -71,15 +77,7 @@ describe("RunFeed after a reconnect", () => {
   });
 
   it("checks a gap whose checks had backed off at the short cadence again", async () => {
-    const b = bus();
-    const got: Delivery[] = [];
-    const feed = await RunFeed.open(
-      b.feed,
-      "sea",
-      { stored: "stored.s1", live: "live.s1" },
-      testLog,
-      (d) => got.push(...d),
-    );
+    const { b, got, feed } = await openFeed();
     const contents = () => got.map((d) => (d.kind === "delta" ? d.payload.content : d.kind));
     b.live(delta(1, "a"));
     b.live(delta(3, "c")); // 2 was lost live, and its stream cannot store it (no leader)
