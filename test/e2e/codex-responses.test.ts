@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contextHandlers } from "../../bin/handlers.js";
 import { codexBinary, codexExec, exampleCodexConfig } from "../helpers/codex.js";
 import { createTestWorld } from "../helpers/env.js";
 import { MockUpstream } from "../helpers/mock-upstream.js";
-import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
+import type { TestSystem } from "../helpers/system.js";
+import { startUpstreamSystem } from "../helpers/upstream-system.js";
 
 /**
  * The Codex CLI itself against the gateway's `/v1/responses` (real Postgres, NATS, workers
@@ -18,17 +18,7 @@ let config: string;
 beforeAll(async () => {
   await codexBinary(); // installs the pinned release once if it is missing (~420 MB)
   await upstream.start();
-  const env = { UPSTREAM_OPENAI_BASE_URL: upstream.baseUrl, UPSTREAM_OPENAI_API_KEY: "sk-up" };
-  const catalog = testCatalog(
-    ["text", "tool-turn", "broken"].map((m) => ({
-      id: `up-${m}`,
-      context: "sea" as const,
-      handler: "openai",
-      upstream_model: m,
-    })),
-  );
-  system = await startTestSystem(world, catalog, env);
-  await system.startWorkers(contextHandlers(world.config(env), "sea"), ["sea"]);
+  system = await startUpstreamSystem(world, upstream, ["text", "tool-turn", "broken"]);
   config = await exampleCodexConfig(system.baseURL);
 }, 300_000);
 

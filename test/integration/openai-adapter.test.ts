@@ -1,10 +1,10 @@
 import OpenAI from "openai";
 import { sdkClient } from "../helpers/zed-fetch.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contextHandlers } from "../../bin/handlers.js";
 import { createTestWorld, eventually } from "../helpers/env.js";
 import { MockUpstream } from "../helpers/mock-upstream.js";
-import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
+import type { TestSystem } from "../helpers/system.js";
+import { startUpstreamSystem } from "../helpers/upstream-system.js";
 import { sseChunks } from "../helpers/sse.js";
 import { zedProblems } from "../helpers/zed-checker.js";
 
@@ -26,17 +26,7 @@ const models = [
 
 beforeAll(async () => {
   await upstream.start();
-  const env = { UPSTREAM_OPENAI_BASE_URL: upstream.baseUrl, UPSTREAM_OPENAI_API_KEY: "sk-up" };
-  const catalog = testCatalog(
-    models.map((m) => ({
-      id: `up-${m}`,
-      context: "sea" as const,
-      handler: "openai",
-      upstream_model: m,
-    })),
-  );
-  system = await startTestSystem(world, catalog, env);
-  await system.startWorkers(contextHandlers(world.config(env), "sea"), ["sea"]);
+  system = await startUpstreamSystem(world, upstream, models);
   client = sdkClient(system.baseURL, system.apiKey);
 });
 

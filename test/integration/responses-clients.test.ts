@@ -2,10 +2,10 @@ import { AIMessageChunk, HumanMessage, ToolMessage } from "@langchain/core/messa
 import { ChatOpenAI } from "@langchain/openai";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { contextHandlers } from "../../bin/handlers.js";
 import { createTestWorld } from "../helpers/env.js";
 import { MockUpstream } from "../helpers/mock-upstream.js";
-import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
+import type { TestSystem } from "../helpers/system.js";
+import { startUpstreamSystem } from "../helpers/upstream-system.js";
 
 /**
  * `/v1/responses` on the real gateway (Postgres, NATS, relays, workers running the `openai`
@@ -23,17 +23,7 @@ const model = (m: (typeof MODELS)[number]) => `up-${m}`;
 
 beforeAll(async () => {
   await upstream.start();
-  const env = { UPSTREAM_OPENAI_BASE_URL: upstream.baseUrl, UPSTREAM_OPENAI_API_KEY: "sk-up" };
-  const catalog = testCatalog(
-    MODELS.map((m) => ({
-      id: model(m),
-      context: "sea" as const,
-      handler: "openai",
-      upstream_model: m,
-    })),
-  );
-  system = await startTestSystem(world, catalog, env);
-  await system.startWorkers(contextHandlers(world.config(env), "sea"), ["sea"]);
+  system = await startUpstreamSystem(world, upstream, MODELS);
   client = new OpenAI({ apiKey: system.apiKey, baseURL: system.baseURL, maxRetries: 0 });
 });
 

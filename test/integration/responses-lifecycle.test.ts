@@ -3,10 +3,10 @@ import { mintKey } from "../../adapters/auth/jwt-verifier.js";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
-import { contextHandlers } from "../../bin/handlers.js";
 import { createTestWorld, eventually, TEST_SECRET } from "../helpers/env.js";
 import { MockUpstream } from "../helpers/mock-upstream.js";
-import { startTestSystem, testCatalog, type TestSystem } from "../helpers/system.js";
+import type { TestSystem } from "../helpers/system.js";
+import { startUpstreamSystem } from "../helpers/upstream-system.js";
 
 /**
  * A response's life as a durable run: background responses that survive the gateway serving
@@ -21,17 +21,7 @@ let client: OpenAI;
 
 beforeAll(async () => {
   await upstream.start();
-  const env = { UPSTREAM_OPENAI_BASE_URL: upstream.baseUrl, UPSTREAM_OPENAI_API_KEY: "sk-up" };
-  const catalog = testCatalog(
-    ["text", "slow"].map((m) => ({
-      id: `up-${m}`,
-      context: "sea" as const,
-      handler: "openai",
-      upstream_model: m,
-    })),
-  );
-  system = await startTestSystem(world, catalog, env);
-  await system.startWorkers(contextHandlers(world.config(env), "sea"), ["sea"]);
+  system = await startUpstreamSystem(world, upstream, ["text", "slow"]);
   client = new OpenAI({ apiKey: system.apiKey, baseURL: system.baseURL, maxRetries: 0 });
 });
 
