@@ -4,11 +4,11 @@ import {
   type ChatDelivery,
   type EditorActionInput,
   type EditorActionPayload,
-  type Envelope,
   type SubjectSpace,
 } from "../../../contracts/index.js";
 import type { OutboxMessage } from "../../ports.js";
 import { commandIdOf } from "./chat-command.js";
+import { streamMessage } from "./stream-message.js";
 
 /** Everything needed to turn one validated action request into its outbox command. */
 export interface ActionCommandInput {
@@ -44,26 +44,18 @@ export function buildActionCommand(subjects: SubjectSpace, c: ActionCommandInput
   if (action.prompt) payload.prompt = action.prompt;
   if (c.userId) payload.user = c.userId;
   if (c.conversationId) payload.conversation_id = c.conversationId;
-  const envelope: Envelope<EditorActionPayload> = {
-    event_id: commandIdOf(c.tenant, streamId, "chat"),
-    event_type: EDITOR_ACTION_COMMAND.name,
-    event_version: EDITOR_ACTION_COMMAND.version,
-    tenant_id: c.tenant,
-    correlation_id: c.correlationId,
-    causation_id: null,
-    occurred_at: new Date().toISOString(),
-    payload,
-    stream_id: streamId,
-  };
-  return {
+  return streamMessage({
     subject: subjects.command(
       action.context,
       EDITOR_ACTION_COMMAND.name,
       EDITOR_ACTION_COMMAND.version,
     ),
-    // The stream directory finds every stream, chat or action, by this aggregate.
-    aggregateType: "chat_stream",
-    aggregateId: streamId,
-    envelope,
-  };
+    id: commandIdOf(c.tenant, streamId, "chat"),
+    type: EDITOR_ACTION_COMMAND,
+    tenant: c.tenant,
+    streamId,
+    correlationId: c.correlationId,
+    causationId: null,
+    payload,
+  });
 }

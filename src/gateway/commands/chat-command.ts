@@ -8,11 +8,11 @@ import {
   type ChatCompletionRequest,
   type ChatDelivery,
   type ChatParams,
-  type Envelope,
   type SubjectSpace,
 } from "../../../contracts/index.js";
 import { ID_NAMESPACES, uuidV5 } from "../../ids.js";
 import type { OutboxMessage } from "../../ports.js";
+import { streamMessage } from "./stream-message.js";
 
 /**
  * The id of a stream's chat command, or of its cancel command: derived from the tenant and the
@@ -96,23 +96,19 @@ export function buildChatCommand(subjects: SubjectSpace, input: ChatCommandInput
   if (user) payload.user = user;
   if (input.conversationId) payload.conversation_id = input.conversationId;
   payload.delivery = input.delivery;
-  const envelope: Envelope<ChatCommandPayload> = {
-    event_id: commandIdOf(tenant, streamId, "chat"),
-    event_type: capability.command,
-    event_version: capability.command_version ?? CHAT_COMMAND.version,
-    tenant_id: tenant,
-    correlation_id: input.correlationId,
-    causation_id: null,
-    occurred_at: new Date().toISOString(),
-    payload,
-    stream_id: streamId,
-  };
-  return {
+  return streamMessage({
     subject: subjects.command(capability.context, capability.command, capability.command_version),
-    aggregateType: "chat_stream",
-    aggregateId: streamId,
-    envelope,
-  };
+    id: commandIdOf(tenant, streamId, "chat"),
+    type: {
+      name: capability.command,
+      version: capability.command_version ?? CHAT_COMMAND.version,
+    },
+    tenant,
+    streamId,
+    correlationId: input.correlationId,
+    causationId: null,
+    payload,
+  });
 }
 
 /** Builds the `chat_cancel` command of a stream (whose client left, or asked to cancel it). */
@@ -127,27 +123,20 @@ export function buildCancelCommand(
     reason: string;
   },
 ): OutboxMessage {
-  const envelope: Envelope<ChatCancelPayload> = {
-    event_id: commandIdOf(input.tenant, input.streamId, "cancel"),
-    event_type: CHAT_CANCEL_COMMAND.name,
-    event_version: CHAT_CANCEL_COMMAND.version,
-    tenant_id: input.tenant,
-    correlation_id: input.correlationId,
-    causation_id: input.causationId,
-    occurred_at: new Date().toISOString(),
-    payload: { stream_id: input.streamId, reason: input.reason },
-    stream_id: input.streamId,
-  };
-  return {
+  return streamMessage<ChatCancelPayload>({
     subject: subjects.command(
       input.capability.context,
       CHAT_CANCEL_COMMAND.name,
       CHAT_CANCEL_COMMAND.version,
     ),
-    aggregateType: "chat_stream",
-    aggregateId: input.streamId,
-    envelope,
-  };
+    id: commandIdOf(input.tenant, input.streamId, "cancel"),
+    type: CHAT_CANCEL_COMMAND,
+    tenant: input.tenant,
+    streamId: input.streamId,
+    correlationId: input.correlationId,
+    causationId: input.causationId,
+    payload: { stream_id: input.streamId, reason: input.reason },
+  });
 }
 
 /**
@@ -166,21 +155,14 @@ export function buildResponseDeleted(
     causationId: string;
   },
 ): OutboxMessage {
-  const envelope: Envelope<{ stream_id: string }> = {
-    event_id: uuidV5(`deleted\n${input.tenant}\n${input.streamId}`, ID_NAMESPACES.command),
-    event_type: RESPONSE_DELETED_EVENT.name,
-    event_version: RESPONSE_DELETED_EVENT.version,
-    tenant_id: input.tenant,
-    correlation_id: input.correlationId,
-    causation_id: input.causationId,
-    occurred_at: new Date().toISOString(),
-    payload: { stream_id: input.streamId },
-    stream_id: input.streamId,
-  };
-  return {
+  return streamMessage({
     subject: subjects.responseDeleted(input.capability.context, input.tenant, input.streamId),
-    aggregateType: "chat_stream",
-    aggregateId: input.streamId,
-    envelope,
-  };
+    id: uuidV5(`deleted\n${input.tenant}\n${input.streamId}`, ID_NAMESPACES.command),
+    type: RESPONSE_DELETED_EVENT,
+    tenant: input.tenant,
+    streamId: input.streamId,
+    correlationId: input.correlationId,
+    causationId: input.causationId,
+    payload: { stream_id: input.streamId },
+  });
 }
