@@ -57,8 +57,7 @@ export class JetStreamCommandSource implements CommandSource {
   private heartbeat: NodeJS.Timeout | null = null;
   private stopping = false;
   private stopTriggers: (() => void)[] = [];
-  /** How many pulls were started (the first included): a re-pull adds one. */
-  pulls = 0;
+  private pullsStarted = 0;
 
   constructor(
     private readonly js: JetStreamClient,
@@ -67,6 +66,11 @@ export class JetStreamCommandSource implements CommandSource {
     private readonly opts: CommandSourceOptions,
     private readonly log: Log,
   ) {}
+
+  /** How many pulls were started (the first included): a re-pull adds one. */
+  get pulls(): number {
+    return this.pullsStarted;
+  }
 
   async start(handle: (cmd: DeliveredCommand) => Promise<void>): Promise<void> {
     const consumer = await this.js.consumers.get(
@@ -112,7 +116,7 @@ export class JetStreamCommandSource implements CommandSource {
       expires: PULL_EXPIRES_MS,
       idle_heartbeat: PULL_HEARTBEAT_MS,
     });
-    this.pulls++;
+    this.pullsStarted++;
     if (this.stopping)
       messages.stop(); // stop() came while this pull was being made
     else this.messages = messages;
