@@ -369,7 +369,8 @@ describe("operating `sea-gateway up`", () => {
       "log lines of gateway, relay and worker",
     );
     expect(lines.relay.some((l) => l.msg === "relay published an outbox row")).toBe(true);
-    const stored = await terminalEvent(streamId);
+    // The status is read from the outbox; the event's copy in JetStream follows its publish.
+    const stored = await eventually(() => terminalEvent(streamId).catch(() => null));
     expect(stored.envelope).toMatchObject({
       correlation_id: "corr-outage",
       event_type: "chat_failed",
