@@ -9,6 +9,26 @@ import type { OutboxMessage, OutboxWriter } from "../../ports.js";
 import { buildCancelCommand, buildChatCommand } from "./chat-command.js";
 import type { ChatInput } from "./chat-request.js";
 
+/** What writing a run's command gave: its id, whether this call wrote it, and its time. */
+export interface WrittenCommand {
+  commandId: string;
+  written: boolean;
+  /**
+   * The command's `occurred_at`: the time the stream's record keeps, so a run started here and
+   * the same run read back from the directory agree on when it was created.
+   */
+  created: Date;
+}
+
+/** The written command of `command`, an outbox message this call wrote or found written. */
+export function writtenCommand(command: OutboxMessage, written: boolean): WrittenCommand {
+  return {
+    commandId: command.envelope.event_id,
+    written,
+    created: new Date(command.envelope.occurred_at),
+  };
+}
+
 /** What the UI shell says about the request's user and conversation. */
 export interface ClientOrigin {
   userId?: string | undefined;
@@ -59,7 +79,7 @@ export class CommandWriter {
     stream: StreamRef,
     delivery: ChatDelivery,
     origin: ClientOrigin,
-  ): Promise<{ commandId: string; written: boolean }> {
+  ): Promise<WrittenCommand> {
     const command = buildChatCommand(this.deps.subjects, {
       request: input.request,
       capability: input.capability,
@@ -72,7 +92,7 @@ export class CommandWriter {
     });
     command.traceId = origin.traceparent;
     const written = await this.writeCommand(input.capability, command);
-    return { commandId: command.envelope.event_id, written };
+    return writtenCommand(command, written);
   }
 
   /**

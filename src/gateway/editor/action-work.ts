@@ -6,7 +6,7 @@ import type {
 import { BadRequestError } from "../../errors.js";
 import type { WorkKind } from "../admission/door.js";
 import { buildActionCommand } from "../commands/action-command.js";
-import type { CommandWriter } from "../commands/command-writer.js";
+import { writtenCommand, type CommandWriter } from "../commands/command-writer.js";
 import { runDelivery } from "../runs/run-spec.js";
 import { actionNotFound, type EditorActions } from "./editor-actions.js";
 
@@ -67,7 +67,7 @@ export function actionWork(
         });
         command.traceId = opts.origin?.traceparent;
         const written = await deps.writer.writeCommand(action, command);
-        return { commandId: command.envelope.event_id, written };
+        return writtenCommand(command, written);
       },
     }),
   };

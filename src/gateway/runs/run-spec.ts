@@ -1,7 +1,7 @@
 import type { Capability, ChatDelivery } from "../../../contracts/index.js";
 import type { Log } from "../../log.js";
 import type { Principal } from "../../ports.js";
-import type { ClientOrigin, StreamRef } from "../commands/command-writer.js";
+import type { ClientOrigin, StreamRef, WrittenCommand } from "../commands/command-writer.js";
 
 /** Who asks for a run, and how a retry of the same request finds it. */
 export interface StartOptions {
@@ -34,7 +34,7 @@ export interface RunSpec {
    * another body is refused; otherwise no retry can find the stream and nothing is hashed.
    */
   answerInputs: unknown;
-  write(ids: StreamRef, delivery: ChatDelivery): Promise<{ commandId: string; written: boolean }>;
+  write(ids: StreamRef, delivery: ChatDelivery): Promise<WrittenCommand>;
 }
 
 /** How a run's results are delivered. */

@@ -11,6 +11,7 @@ import type { Log } from "../../log.js";
 import type { ResultFeed, StreamDirectory } from "../../ports.js";
 import { identityOfRecord, runIdentity, type RunIdentity } from "./run-identity.js";
 import { RunFeed } from "./run-feed.js";
+import type { WrittenCommand } from "../commands/command-writer.js";
 import type { RunSpec, StartOptions } from "./run-spec.js";
 import type { StoredRuns } from "./stored-runs.js";
 
@@ -68,7 +69,7 @@ export class RunStarter {
     } catch (err) {
       throw new ServiceUnavailableError("The message bus is unavailable; retry shortly.", 1, err);
     }
-    let written: { commandId: string; written: boolean };
+    let written: WrittenCommand;
     try {
       written = await this.writeThroughOutage(
         () => spec.write({ streamId, tenant, correlationId: opts.correlationId }, delivery),
@@ -96,7 +97,7 @@ export class RunStarter {
     if (written.written) {
       const identity = runIdentity({
         streamId,
-        created: new Date(),
+        created: written.created,
         capability,
         tenant,
         correlationId: opts.correlationId,
