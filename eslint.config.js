@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", ".data/**", "contracts/schema/**"] },
+  { ignores: ["dist/**", "node_modules/**", ".data/**", ".bench-base/**", "contracts/schema/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

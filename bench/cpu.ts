@@ -36,6 +36,18 @@ const DURATION_MS = Number(process.env.BENCH_CPU_DURATION_MS ?? 4_000);
 const PACED = (process.env.BENCH_CPU_PACED ?? "100,250").split(",").map(Number);
 const TOPOLOGIES = (process.env.BENCH_CPU_TOPOLOGIES ?? "up,split").split(",") as Topology[];
 const BASELINE_DIST = process.env.BENCH_CPU_BASELINE_DIST;
+/**
+ * Settings the baseline system runs with (`K=V K=V`), e.g. `LOCAL_LIVE_DELIVERY=false` to
+ * measure one lever of this build against the same build without it.
+ */
+const BASELINE_ENV = Object.fromEntries(
+  (process.env.BENCH_CPU_BASELINE_ENV ?? "")
+    .split(" ")
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+) as Record<string, string>;
+/** Only the scenarios whose names start with one of these (e.g. `paced,c=1`); all by default. */
+const ONLY = process.env.BENCH_CPU_SCENARIOS?.split(",").filter(Boolean);
 
 type Target = "direct" | "proxy" | "gateway";
 
@@ -50,7 +62,7 @@ interface Scenario {
   unit: "chunk" | "completion";
 }
 
-const scenarios: Scenario[] = [
+const allScenarios: Scenario[] = [
   ...PACED.map((k): Scenario => ({
     name: `paced K=${k}`,
     clients: k,
@@ -77,8 +89,10 @@ const scenarios: Scenario[] = [
   },
 ];
 
+const scenarios = allScenarios.filter((s) => !ONLY || ONLY.some((p) => s.name.startsWith(p)));
+
 /** The mock upstream, the plain proxy in front of it, private NATS and the gateway's roles. */
-async function startCpuSystem(topology: Topology, dist?: string) {
+async function startCpuSystem(topology: Topology, dist?: string, env: Record<string, string> = {}) {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-cpu-"));
   const nats = await PrivateNats.start(dir, 1);
   const world = benchWorld(nats.url);
@@ -107,6 +121,7 @@ async function startCpuSystem(topology: Topology, dist?: string) {
         PORT: String(port),
         CAPABILITIES_FILE: catalog,
         UPSTREAM_OPENAI_BASE_URL: `http://127.0.0.1:${upstreamPort}/v1`,
+        ...env,
       },
       dist,
     );
@@ -229,11 +244,11 @@ interface Row {
 
 async function warmUp(sys: CpuSystem): Promise<void> {
   for (const target of ["proxy", "gateway"] as Target[]) {
-    await measure(sys, target, scenarios[0]!, 2_000);
+    await measure(sys, target, allScenarios[0]!, 2_000);
     await measure(
       sys,
       target,
-      scenarios.find((s) => s.name.startsWith("burst"))!,
+      allScenarios.find((s) => s.name.startsWith("burst"))!,
       1_500,
     );
   }
@@ -241,7 +256,10 @@ async function warmUp(sys: CpuSystem): Promise<void> {
 
 async function runTopology(topology: Topology): Promise<Row[]> {
   const sys = await startCpuSystem(topology);
-  const base = BASELINE_DIST ? await startCpuSystem(topology, BASELINE_DIST) : null;
+  const base =
+    BASELINE_DIST || process.env.BENCH_CPU_BASELINE_ENV
+      ? await startCpuSystem(topology, BASELINE_DIST, BASELINE_ENV)
+      : null;
   const rows: Row[] = [];
   try {
     await warmUp(sys);
