@@ -4,6 +4,9 @@ import type { Log } from "../../src/log.js";
 import { parseNatsServers } from "../../src/nats-servers.js";
 import { flushOncePerTurn } from "./turn-flush.js";
 
+/** Bytes a connection buffers within a turn before it writes them at once. */
+export const PENDING_LIMIT_BYTES = 512 * 1024;
+
 /** Credentials for NATS: user/password and token ride in the URL; a creds file is separate. */
 export interface NatsAuth {
   credsFile?: string | undefined;
@@ -33,6 +36,11 @@ export async function connectNats(
     // Capturing a stack per request costs more than the request itself on the hot path.
     noAsyncTraces: true,
   };
+  // nats.js writes its buffer at once when it reaches this many bytes (32 KiB by default); a
+  // worker storing the batches of hundreds of streams on one tick passes that many times over
+  // in a turn, and each write is a syscall. A bigger buffer sends the turn's batches in a few
+  // writes (see flushOncePerTurn). An option nats.js reads but does not declare.
+  (opts as ConnectionOptions & { pendingLimit?: number }).pendingLimit = PENDING_LIMIT_BYTES;
   if (user !== undefined) {
     opts.user = user;
     opts.pass = pass;
