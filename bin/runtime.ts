@@ -15,6 +15,8 @@ import {
 import { watchBusBack } from "../adapters/nats/bus-back.js";
 import { workerRepullTriggers } from "../adapters/nats/repull-triggers.js";
 import { NatsResultFeed } from "../adapters/nats/result-feed.js";
+import { LocalLiveBus } from "../src/local-live.js";
+import { NatsLiveInterest } from "../adapters/nats/live-interest.js";
 import { provisionStreams, provisionWorkerConsumer } from "../adapters/nats/streams.js";
 import { NatsCancelBroadcast } from "../adapters/nats/cancel-broadcast.js";
 import { NatsStreamPresence } from "../adapters/nats/stream-presence.js";
@@ -65,6 +67,8 @@ export class Runtime {
   private readonly dispatchers: ImmediateDispatcher[] = [];
   private readonly shutdown = new AbortController();
   private stopRequested = false;
+  /** Live results between this process's workers and its gateway (see LocalLiveBus). */
+  private readonly localLive: LocalLiveBus | null;
 
   private constructor(
     readonly config: Config,
@@ -78,6 +82,9 @@ export class Runtime {
     readonly relaxedPools: Record<ContextName, pg.Pool>,
   ) {
     this.subjects = subjectSpace(config.namespace, config.dlqSubject);
+    this.localLive = config.localLiveDelivery
+      ? new LocalLiveBus(log, new NatsLiveInterest(nc))
+      : null;
     // Every command waiting out a database outage listens to the shutdown signal (to stop
     // waiting when asked to stop): hundreds at once are expected, not a leak.
     setMaxListeners(0, this.shutdown.signal);
@@ -153,7 +160,8 @@ export class Runtime {
     extra: Partial<GatewayAppDeps> = {},
   ): Promise<FastifyInstance> {
     const readiness = await readinessChecks(this, { gateway: true, relay: false, worker: false });
-    const results = new NatsResultFeed(this.nc, this.jsm, this.subjects, this.log);
+    const busResults = new NatsResultFeed(this.nc, this.jsm, this.subjects, this.log);
+    const results = this.localLive?.results(busResults) ?? busResults;
     const gateway = buildGateway({
       catalog,
       subjects: this.subjects,
@@ -300,7 +308,8 @@ export class Runtime {
         log,
         onReconnect: workerBusBack.add,
       }),
-      live: new NatsLivePublisher(this.nc),
+      live:
+        this.localLive?.publisher(new NatsLivePublisher(this.nc)) ?? new NatsLivePublisher(this.nc),
       dispatcher: this.dispatcher(log),
       handlers,
       cancellations: new PgCancellationStore(this.relaxedPools[ctx]),

@@ -120,6 +120,27 @@ export interface StreamPublisher {
  */
 export interface LivePublisher {
   publishLive(subject: string, data: Uint8Array): void;
+  /**
+   * Declares that this process produces on `subject` (a worker's attempt, from its claim to
+   * its end, see `LocalLiveBus`): readers in the same process take its messages directly, and
+   * while nobody else reads the subject they are not sent over the bus at all. Optional: a
+   * bus-only publisher has none, and its producers publish with {@link publishLive}.
+   */
+  produce?(subject: string): LiveProducer;
+}
+
+/** One attempt's live messages on its subject (see {@link LivePublisher.produce}). */
+export interface LiveProducer {
+  /** Sends one message to every reader of the subject, in this process and elsewhere. */
+  publish(data: Uint8Array): void;
+  /** The attempt has ended; safe to call more than once. */
+  stop(): void;
+}
+
+/** Whether a live subject has readers this process cannot see (other gateway instances). */
+export interface LiveInterest {
+  /** True if anyone else reads `subject` now, or if that cannot be told (then: assume so). */
+  othersListen(subject: string): Promise<boolean>;
 }
 
 /** A raw result message as delivered to the gateway. */
@@ -146,7 +167,16 @@ export interface ResultFeed {
    * Subscribes to `subject`. Messages this process publishes afterwards on the same connection
    * are ordered after the subscription; anything missed is recovered through {@link replay}.
    */
-  subscribe(subject: string, onMessage: (msg: RawResult) => void): Promise<ResultSubscription>;
+  subscribe(
+    subject: string,
+    onMessage: (msg: RawResult) => void,
+    /**
+     * Called when live messages on this subject may have been missed for a reason of this
+     * subscription's own (its local producer stopped, see `LocalLiveBus`): read the stored
+     * stream. A lost connection is told to every subscription through {@link onReconnect}.
+     */
+    onMissed?: () => void,
+  ): Promise<ResultSubscription>;
   /**
    * The stored messages on `subject` in stream order, from stream sequence `fromSeq` on (fills
    * gaps and serves resumes without re-reading what was read before).

@@ -1,4 +1,4 @@
-import { type JetStreamManager, type NatsConnection, type StoredMsg } from "nats";
+import { Empty, type JetStreamManager, type NatsConnection, type StoredMsg } from "nats";
 import { watchBusBack } from "./bus-back.js";
 import { CONTEXTS, type ContextName, type SubjectSpace } from "../../contracts/index.js";
 import type { Log } from "../../src/log.js";
@@ -29,7 +29,11 @@ export class NatsResultFeed implements ResultFeed {
 
   async subscribe(subject: string, onMessage: (m: RawResult) => void): Promise<ResultSubscription> {
     const sub = this.nc.subscribe(subject, {
-      callback: (_err, msg) => onMessage({ data: msg.data }),
+      callback: (_err, msg) => {
+        // An empty message is a worker asking who reads the stream (see NatsLiveInterest).
+        if (msg.data.length === 0) return void (msg.reply && msg.respond(Empty));
+        onMessage({ data: msg.data });
+      },
     });
     // No flush round trip: the server handles a connection's protocol in order, and what can
     // produce results on this subject (the command's publish, a stored-result read) goes out

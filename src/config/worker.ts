@@ -27,4 +27,15 @@ export const workerSettings = {
     vibespro: setting("VIBESPRO_HANDLER_URL", httpUrl()),
   },
   handlerTimeoutMs: setting("HANDLER_TIMEOUT_MS", durationMs(120_000, 100)),
+  /**
+   * False: a gateway's readers take the live results of the workers of their own process
+   * (`up`) over NATS like any other, instead of directly (see LocalLiveBus).
+   */
+  localLiveDelivery: setting(
+    "LOCAL_LIVE_DELIVERY",
+    z
+      .enum(["true", "false"], { error: "must be true or false" })
+      .default("true")
+      .transform((v) => v === "true"),
+  ),
 } as const;

@@ -228,6 +228,7 @@ export class CommandProcessor {
         clog.info({ chunks: emitter.nextSeq - 1, attempt }, "command processed");
       }
     } finally {
+      emitter.close();
       this.leases.release(messageId);
       forget();
     }

@@ -4,7 +4,7 @@ import type {
   Envelope,
   SubjectSpace,
 } from "../../contracts/index.js";
-import type { LivePublisher, StreamPublisher } from "../ports.js";
+import type { LiveProducer, LivePublisher, StreamPublisher } from "../ports.js";
 import { resultEnvelope, type ResultOrigin } from "./result-events.js";
 
 const encoder = new TextEncoder();
@@ -95,6 +95,8 @@ export class DeltaEmitter {
   private storeError: unknown = null;
   private readonly subject: string;
   private readonly liveSubject: string;
+  /** This attempt's live messages, once its claim names it (see LivePublisher.produce). */
+  private producer: LiveProducer | null = null;
 
   constructor(
     private readonly deps: DeltaEmitterDeps,
@@ -107,6 +109,9 @@ export class DeltaEmitter {
   /** The attempt number the inbox claim gave; held deltas go out now. */
   open(attempt: number): void {
     this.origin = { ...this.base, attempt };
+    // From the claim on, this attempt is the stream's producer (readers in this process take
+    // its live messages directly); not before: a refused claim means another worker answers.
+    this.producer ??= this.deps.live.produce?.(this.liveSubject) ?? null;
     for (const delta of this.held.splice(0)) this.add(delta);
   }
 
@@ -124,6 +129,11 @@ export class DeltaEmitter {
     this.add(delta);
     // Backpressure: a handler faster than storage waits for the oldest batch's ack.
     return this.inFlight.length >= MAX_PERSIST_IN_FLIGHT ? this.inFlight[0]! : Promise.resolve();
+  }
+
+  /** The attempt has ended (settled or abandoned): it no longer produces on its subject. */
+  close(): void {
+    this.producer?.stop();
   }
 
   /** Sends what is pending live, stores the rest, and waits until everything is stored. */
@@ -151,7 +161,9 @@ export class DeltaEmitter {
         ? `"chat_delta","seq":${this.liveFrom},"attempt":${attempt},"payload":${JSON.stringify(this.live[0])}`
         : `"chat_deltas","seq":${this.liveFrom},"attempt":${attempt},"payload":{"deltas":${JSON.stringify(this.live)}}`;
     this.live = [];
-    this.deps.live.publishLive(this.liveSubject, encoder.encode(`{"event_type":${payload}}`));
+    const data = encoder.encode(`{"event_type":${payload}}`);
+    if (this.producer) this.producer.publish(data);
+    else this.deps.live.publishLive(this.liveSubject, data);
   }
 
   private add(delta: ChatDeltaPayload): void {

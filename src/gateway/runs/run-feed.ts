@@ -88,8 +88,12 @@ export class RunFeed {
     replayNow = false,
   ): Promise<RunFeed> {
     const f = new RunFeed(feed, context, subjects.stored, log, sink);
-    f.subscription = await feed.subscribe(subjects.live, (m) => f.accept(m.data));
-    f.stopReconnects = feed.onReconnect(() => f.onReconnect());
+    f.subscription = await feed.subscribe(
+      subjects.live,
+      (m) => f.accept(m.data),
+      () => f.catchUp(),
+    );
+    f.stopReconnects = feed.onReconnect(() => f.catchUp());
     if (replayNow) await f.fill();
     else f.schedule();
     return f;
@@ -159,11 +163,13 @@ export class RunFeed {
   }
 
   /**
-   * The connection is back, or an event stream has a new leader (see ResultFeed.onReconnect):
-   * what could not be stored meanwhile lands in the next moments, so a known gap whose checks
+   * Live messages may have been missed: the connection is back, an event stream has a new
+   * leader (see ResultFeed.onReconnect), or this process's worker stopped producing on the
+   * subject (see ResultFeed.subscribe). What could not be stored meanwhile lands in the next
+   * moments, so the stored stream is read now and a few times more, and a known gap whose checks
    * had backed off (to 2 s while nothing could close it) is checked at the short cadence again.
    */
-  private onReconnect(): void {
+  private catchUp(): void {
     this.reconnectChecks = RECONNECT_CHECKS;
     this.gapFillMs = GAP_FILL_DELAY_MS;
     this.gapChecks = 0;
