@@ -6,6 +6,7 @@
  * `BENCH_TOPOLOGY=split` runs the same defaults as separate processes instead (`gateway`,
  * `relay`, and a `worker` per context): the figures then sum the CPU and RSS of all four.
  */
+import { freePort } from "../chaos/lib/free-port.js";
 import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -113,7 +114,7 @@ export async function startCapacitySystem(
       "  - {id: sea, context: sea, handler: echo}\n" +
       "  - {id: vibespro, context: vibespro, handler: echo}\n",
   );
-  const port = 18000 + Math.floor(Math.random() * 1000);
+  const port = await freePort();
   const procs = await startTopology(topology, {
     ...world.env,
     PORT: String(port),

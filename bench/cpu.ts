@@ -21,6 +21,7 @@
  * `BENCH_CPU_DURATION_MS` (default 4000) is each measurement's length. `BENCH_NODE_FLAGS` as in
  * bench/lib/processes.ts. Writes bench/last-cpu.md (`BENCH_CPU_OUT` overrides).
  */
+import { freePort } from "../chaos/lib/free-port.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os, { tmpdir } from "node:os";
 import path from "node:path";
@@ -113,7 +114,7 @@ async function startCpuSystem(topology: Topology, dist?: string, env: Record<str
         "  - {id: sea, context: sea, handler: echo}\n" +
         "  - {id: vibespro, context: vibespro, handler: echo}\n",
     );
-    const port = 20000 + Math.floor(Math.random() * 1000);
+    const port = await freePort();
     const roles = await startTopology(
       topology,
       {

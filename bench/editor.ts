@@ -7,6 +7,7 @@
  * - an MCP tool call (the SDK's client, one session) against the same action over
  *   `POST /v1/editor/actions/{name}` (JSON), interleaved in the same run: the MCP overhead.
  */
+import { freePort } from "../chaos/lib/free-port.js";
 import { writeFileSync } from "node:fs";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -85,7 +86,7 @@ async function mcpAction(client: Client): Promise<number> {
 
 async function main(): Promise<void> {
   const world = benchWorld();
-  const port = 19000 + Math.floor(Math.random() * 1000);
+  const port = await freePort();
   let gateway: Proc | null = null;
   let client: Client | null = null;
   try {

@@ -9,6 +9,7 @@
  * - `sea-gateway acp` (compiled, spawned as Zed spawns it, driven by the ACP SDK's client):
  *   `session/prompt` → first `agent_message_chunk`, the same run underneath plus the agent.
  */
+import { freePort } from "../chaos/lib/free-port.js";
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { Readable, Writable } from "node:stream";
@@ -72,7 +73,7 @@ async function responsesTtft(base: string, key: string): Promise<number> {
 
 async function main(): Promise<void> {
   const world = benchWorld();
-  const port = 19000 + Math.floor(Math.random() * 1000);
+  const port = await freePort();
   let gateway: Proc | null = null;
   const agent = { kill: () => undefined as unknown };
   try {

@@ -8,6 +8,7 @@
  *
  * Usage: npm run bench:observability (BENCH_ROUNDS, BENCH_DURATION_MS, BENCH_CLIENTS).
  */
+import { freePort } from "../chaos/lib/free-port.js";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { writeFileSync } from "node:fs";
@@ -50,7 +51,7 @@ async function otlpSink(): Promise<{ url: string; spans: () => number; close(): 
 
 async function start(v: Variant): Promise<void> {
   const world = benchWorld();
-  const port = 19000 + Math.floor(Math.random() * 1000);
+  const port = await freePort();
   v.proc = startCli(["up"], { ...world.env, PORT: String(port), ...v.env });
   await waitReady(`http://127.0.0.1:${port}/health/ready`, v.proc);
   v.url = `http://127.0.0.1:${port}`;

@@ -7,6 +7,7 @@
  *
  * SOAK_MINUTES (default 10), SOAK_CLIENTS (default 200).
  */
+import { freePort } from "../chaos/lib/free-port.js";
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -34,7 +35,7 @@ interface Sample {
 /** A nats-server with JetStream and a monitoring port, on ports of its own. */
 async function privateNats(): Promise<{ url: string; monitor: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(path.join(tmpdir(), "soak-nats-"));
-  const port = 24000 + Math.floor(Math.random() * 1000);
+  const port = await freePort();
   const monitor = port + 1000;
   const child = spawn(
     "nats-server",
