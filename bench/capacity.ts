@@ -69,16 +69,19 @@ export async function startTopology(
   topology: Topology,
   env: Record<string, string>,
   dist?: string,
+  /** Node flags instead of `BENCH_NODE_FLAGS` (a baseline measured with others). */
+  nodeFlags?: string[],
 ): Promise<Proc[]> {
-  if (topology === "up") return [startCli(["up"], env, dist)];
-  const migrate = startCli(["migrate"], env, dist);
+  const cli = (args: string[]) => startCli(args, env, dist, nodeFlags);
+  if (topology === "up") return [cli(["up"])];
+  const migrate = cli(["migrate"]);
   const [code] = (await once(migrate.child, "exit")) as [number | null];
   if (code !== 0) throw new Error(`migrate exited ${code}`);
   return [
-    startCli(["gateway"], env, dist),
-    startCli(["relay"], env, dist),
-    startCli(["worker", "--context", "sea"], env, dist),
-    startCli(["worker", "--context", "vibespro"], env, dist),
+    cli(["gateway"]),
+    cli(["relay"]),
+    cli(["worker", "--context", "sea"]),
+    cli(["worker", "--context", "vibespro"]),
   ];
 }
 

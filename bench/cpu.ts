@@ -47,6 +47,8 @@ const BASELINE_ENV = Object.fromEntries(
     .filter(Boolean)
     .map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
 ) as Record<string, string>;
+/** Node flags the baseline system runs with instead of `BENCH_NODE_FLAGS`. */
+const BASELINE_NODE_FLAGS = process.env.BENCH_CPU_BASELINE_NODE_FLAGS?.split(" ").filter(Boolean);
 /** Only the scenarios whose names start with one of these (e.g. `paced,c=1`); all by default. */
 const ONLY = process.env.BENCH_CPU_SCENARIOS?.split(",").filter(Boolean);
 
@@ -93,7 +95,12 @@ const allScenarios: Scenario[] = [
 const scenarios = allScenarios.filter((s) => !ONLY || ONLY.some((p) => s.name.startsWith(p)));
 
 /** The mock upstream, the plain proxy in front of it, private NATS and the gateway's roles. */
-async function startCpuSystem(topology: Topology, dist?: string, env: Record<string, string> = {}) {
+async function startCpuSystem(
+  topology: Topology,
+  dist?: string,
+  env: Record<string, string> = {},
+  nodeFlags?: string[],
+) {
   const dir = mkdtempSync(path.join(tmpdir(), "bench-cpu-"));
   const nats = await PrivateNats.start(dir, 1);
   const world = benchWorld(nats.url);
@@ -125,6 +132,7 @@ async function startCpuSystem(topology: Topology, dist?: string, env: Record<str
         ...env,
       },
       dist,
+      nodeFlags,
     );
     procs.push(...roles);
     await waitReady(`http://127.0.0.1:${port}/health/ready`, roles[0]!);
@@ -258,8 +266,8 @@ async function warmUp(sys: CpuSystem): Promise<void> {
 async function runTopology(topology: Topology): Promise<Row[]> {
   const sys = await startCpuSystem(topology);
   const base =
-    BASELINE_DIST || process.env.BENCH_CPU_BASELINE_ENV
-      ? await startCpuSystem(topology, BASELINE_DIST, BASELINE_ENV)
+    BASELINE_DIST || process.env.BENCH_CPU_BASELINE_ENV || BASELINE_NODE_FLAGS
+      ? await startCpuSystem(topology, BASELINE_DIST, BASELINE_ENV, BASELINE_NODE_FLAGS)
       : null;
   const rows: Row[] = [];
   try {
@@ -357,13 +365,16 @@ function report(topology: Topology, rows: Row[]): string[] {
     );
   }
   const c1 = rows.filter((r) => r.scenario.clients === 1);
+  const added = (load: LoadResult, r: Row) =>
+    `${f(load.ttftP50 - r.direct.ttftP50, 2)} / ${f(load.ttftP99 - r.direct.ttftP99, 2)}`;
+  const withBase = c1.some((r) => r.baseline);
   out.push(
     "",
-    "| c=1 run | direct TTFT p50 / p99 (ms) | proxy added p50 / p99 (ms) | gateway added p50 / p99 (ms) | gateway streams |",
-    "|---:|---:|---:|---:|---:|",
+    `| c=1 run | direct TTFT p50 / p99 (ms) | proxy added p50 / p99 (ms) | gateway added p50 / p99 (ms) |${withBase ? " baseline added p50 / p99 (ms) |" : ""} gateway streams |`,
+    `|---:|---:|---:|---:|${withBase ? "---:|" : ""}---:|`,
     ...c1.map(
       (r) =>
-        `| ${r.run} | ${f(r.direct.ttftP50, 2)} / ${f(r.direct.ttftP99, 2)} | ${f(r.proxy.load.ttftP50 - r.direct.ttftP50, 2)} / ${f(r.proxy.load.ttftP99 - r.direct.ttftP99, 2)} | ${f(r.gateway.load.ttftP50 - r.direct.ttftP50, 2)} / ${f(r.gateway.load.ttftP99 - r.direct.ttftP99, 2)} | ${r.gateway.load.streams} |`,
+        `| ${r.run} | ${f(r.direct.ttftP50, 2)} / ${f(r.direct.ttftP99, 2)} | ${added(r.proxy.load, r)} | ${added(r.gateway.load, r)} |${withBase ? ` ${r.baseline ? added(r.baseline.load, r) : ""} |` : ""} ${r.gateway.load.streams} |`,
     ),
   );
   return out;

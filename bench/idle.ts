@@ -7,6 +7,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { freePort } from "../chaos/lib/free-port.js";
 import { mintKey } from "../adapters/auth/jwt-verifier.js";
 import { startTopology } from "./capacity.js";
 import { idleScenario } from "./streams.js";
@@ -27,7 +28,7 @@ export async function idleStreams(n: number, mode: "sse" | "ws" = "sse"): Promis
         "  - {id: think, context: vibespro, handler: openai, upstream_model: 'think:600000'}\n" +
         "  - {id: sea, context: sea, handler: echo}\n",
     );
-    const port = 19000 + Math.floor(Math.random() * 500);
+    const port = await freePort();
     const env = {
       ...world.env,
       CAPABILITIES_FILE: catalog,

@@ -32,9 +32,14 @@ const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? "--max-semi-space-size=64")
  * Starts the compiled CLI (`npm run bench` builds first), as `npm start` runs it; `dist` names
  * another build (a baseline measured side by side with this one).
  */
-export function startCli(args: string[], env: NodeJS.ProcessEnv, dist = "dist"): Proc {
+export function startCli(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  dist = "dist",
+  nodeFlags: string[] = NODE_FLAGS,
+): Proc {
   return wrap(
-    spawn(process.execPath, [...NODE_FLAGS, `${dist}/bin/sea-gateway.js`, ...args], {
+    spawn(process.execPath, [...nodeFlags, `${dist}/bin/sea-gateway.js`, ...args], {
       env: { PATH: process.env.PATH, ...env },
       stdio: ["ignore", "ignore", "inherit"],
     }),
