@@ -70,7 +70,6 @@ describe("LocalLiveBus", () => {
     expect(bus.isOpen("live.s1")).toBe(true);
     const publisher = local.publisher(bus.live);
     const producer = publisher.produce!("live.s1");
-    const stop = () => producer.stop();
     await settle();
     expect(bus.isOpen("live.s1")).toBe(false);
     publisher.publishLive("live.s1", bytes("d1"));
@@ -79,13 +78,13 @@ describe("LocalLiveBus", () => {
     expect(got).toEqual(["d1", "d2"]);
     expect(bus.published).toEqual(["live.s1:d1", "live.s1:d2"]);
     expect(missed).toBe(0);
-    stop();
+    producer.stop();
     await settle();
     // A retry may run in another process: the reader listens on the bus again and reads the
     // stored stream for what it may have missed in between.
     expect(bus.isOpen("live.s1")).toBe(true);
     expect(missed).toBe(1);
-    stop();
+    producer.stop();
     await settle();
     expect(missed).toBe(1);
   });
@@ -94,14 +93,13 @@ describe("LocalLiveBus", () => {
     const bus = fakeBus();
     const local = new LocalLiveBus(testLog);
     const producer = local.publisher(bus.live).produce!("live.s1");
-    const stop = () => producer.stop();
     const got: string[] = [];
     const sub = await local.results(bus.feed).subscribe("live.s1", (m) => got.push(text(m)));
     expect(bus.subscribes()).toBe(0);
     local.publisher(bus.live).publishLive("live.s1", bytes("d1"));
     expect(got).toEqual(["d1"]);
     sub.close();
-    stop();
+    producer.stop();
     await settle();
     expect(bus.isOpen("live.s1")).toBe(false);
   });
@@ -128,9 +126,8 @@ describe("LocalLiveBus", () => {
     const local = new LocalLiveBus(testLog);
     const p = local.publisher(bus.live);
     const producer = p.produce!("live.s1");
-    const stop = () => producer.stop();
     const sub = await local.results(bus.feed).subscribe("live.s1", () => undefined);
-    stop(); // the reader starts subscribing on the bus again…
+    producer.stop(); // the reader starts subscribing on the bus again…
     sub.close(); // …and closes before that subscription is open
     await settle();
     await settle();
@@ -142,11 +139,10 @@ describe("LocalLiveBus", () => {
     const local = new LocalLiveBus(testLog);
     const opening = local.results(bus.feed).subscribe("live.s1", () => undefined);
     const producer = local.publisher(bus.live).produce!("live.s1");
-    const stop = () => producer.stop();
     await opening;
     await settle();
     expect(bus.isOpen("live.s1")).toBe(false);
-    stop();
+    producer.stop();
     await settle();
     expect(bus.isOpen("live.s1")).toBe(true);
   });
@@ -173,10 +169,9 @@ describe("LocalLiveBus", () => {
       () => missed++,
     );
     const producer = local.publisher(bus.live).produce!("live.s1");
-    const stop = () => producer.stop();
     await settle();
     bus.failNextSubscribe();
-    stop();
+    producer.stop();
     await settle();
     expect(bus.isOpen("live.s1")).toBe(false);
     expect(missed).toBe(1);
@@ -188,7 +183,6 @@ describe("LocalLiveBus", () => {
     const results = local.results(bus.feed);
     const got: string[] = [];
     const producer = local.publisher(bus.live).produce!("live.s1");
-    const stop = () => producer.stop();
     await results.subscribe("live.s1", () => {
       throw new Error("reader broke");
     });
@@ -196,7 +190,7 @@ describe("LocalLiveBus", () => {
     expect(() => local.publisher(bus.live).publishLive("live.s1", bytes("d1"))).not.toThrow();
     expect(got).toEqual(["d1"]);
     expect(bus.published).toEqual(["live.s1:d1"]);
-    stop();
+    producer.stop();
   });
 });
 
