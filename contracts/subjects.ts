@@ -10,6 +10,8 @@
  * to live side by side with production streams on one JetStream cluster).
  */
 
+import { flatString } from "./flat-string.js";
+
 export const CONTEXTS = ["sea", "vibespro"] as const;
 /** A bounded context: the owner of one database and one set of streams. */
 export type ContextName = (typeof CONTEXTS)[number];
@@ -102,22 +104,32 @@ export function subjectSpace(namespace = "", dlqTemplate = DEFAULT_DLQ_SUBJECT):
     eventFilter: (ctx) => `${p}${ctx}.event.>`,
     command: (ctx, name, version) => `${p}${ctx}.command.${versioned(name, version)}`,
     result: (ctx, tenant, streamId) =>
-      `${p}${ctx}.event.${versioned(CHAT_RESULT_EVENT.name, CHAT_RESULT_EVENT.version)}.` +
-      `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
+      flatString(
+        `${p}${ctx}.event.${versioned(CHAT_RESULT_EVENT.name, CHAT_RESULT_EVENT.version)}.` +
+          `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
+      ),
     responseDeleted: (ctx, tenant, streamId) =>
-      `${p}${ctx}.event.${versioned(RESPONSE_DELETED_EVENT.name, RESPONSE_DELETED_EVENT.version)}.` +
-      `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
+      flatString(
+        `${p}${ctx}.event.${versioned(RESPONSE_DELETED_EVENT.name, RESPONSE_DELETED_EVENT.version)}.` +
+          `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
+      ),
     liveResult: (ctx, tenant, streamId) =>
-      `${p}${ctx}.live.${versioned(CHAT_RESULT_EVENT.name, CHAT_RESULT_EVENT.version)}.` +
-      `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
+      flatString(
+        `${p}${ctx}.live.${versioned(CHAT_RESULT_EVENT.name, CHAT_RESULT_EVENT.version)}.` +
+          `${assertSubjectToken("tenant", tenant)}.${assertSubjectToken("stream_id", streamId)}`,
+      ),
     dlq: (ctx) => `${p}${dlqTemplate.replace("{context}", ctx)}`,
     cancelBroadcast: (ctx, tenant, streamId) =>
-      `${p}${ctx}.control.chat_cancel.v1.${assertSubjectToken("tenant", tenant)}.` +
-      assertSubjectToken("stream_id", streamId),
+      flatString(
+        `${p}${ctx}.control.chat_cancel.v1.${assertSubjectToken("tenant", tenant)}.` +
+          assertSubjectToken("stream_id", streamId),
+      ),
     cancelBroadcastFilter: (ctx) => `${p}${ctx}.control.chat_cancel.v1.>`,
     streamPresence: (tenant, streamId) =>
-      `${p}gateway.control.stream_presence.v1.${assertSubjectToken("tenant", tenant)}.` +
-      assertSubjectToken("stream_id", streamId),
+      flatString(
+        `${p}gateway.control.stream_presence.v1.${assertSubjectToken("tenant", tenant)}.` +
+          assertSubjectToken("stream_id", streamId),
+      ),
     workerDurable: (ctx) => `${streamPrefix.toLowerCase()}${ctx}_workers`,
   };
 }

@@ -8,6 +8,7 @@ import type {
   FinishReason,
   Usage,
 } from "../../../contracts/index.js";
+import { flatString } from "../../../contracts/flat-string.js";
 import type { RunIdentity } from "../runs/run-identity.js";
 
 /** Builds the OpenAI wire shapes for one run; `id`, `created`, `model` stay fixed. */
@@ -18,10 +19,12 @@ export class OpenAIFormatter {
   private static readonly LOGPROBS_TAIL = ',"finish_reason":null}]}';
 
   constructor(private readonly run: Pick<RunIdentity, "id" | "created" | "model">) {
-    this.chunkHead =
+    // Flat: held for the run's whole life (see flatString).
+    this.chunkHead = flatString(
       `{"id":${JSON.stringify(run.id)},"object":"chat.completion.chunk",` +
-      `"created":${run.created},"model":${JSON.stringify(run.model)},` +
-      `"choices":[{"index":0,"delta":`;
+        `"created":${run.created},"model":${JSON.stringify(run.model)},` +
+        `"choices":[{"index":0,"delta":`,
+    );
   }
 
   chunk(

@@ -16,7 +16,8 @@ export function instrumentHttp(app: FastifyInstance): void {
   if (metrics.enabled) {
     app.addHook("onRequest", (req, reply, done) => {
       const started = performance.now();
-      reply.raw.once("close", () =>
+      // `on`, not `once`: 'close' comes once, and a wrapper would live as long as the stream.
+      reply.raw.on("close", () =>
         metrics.httpRequest(
           req.method,
           routeOf(req),
@@ -41,7 +42,7 @@ export function instrumentHttp(app: FastifyInstance): void {
       },
     });
     spans.set(req, span);
-    reply.raw.once("close", () => {
+    reply.raw.on("close", () => {
       const status = reply.raw.statusCode;
       span.setAttributes({ "http.response.status_code": status });
       span.end(status >= 500 ? new Error(`HTTP ${status}`) : undefined);

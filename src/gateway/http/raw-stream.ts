@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { flatString } from "../../../contracts/flat-string.js";
 
 /** Headers every SSE response sends: no caching, no proxy buffering. */
 export const SSE_HEADERS = {
@@ -34,7 +35,20 @@ export function openSse(
 ): ServerResponse {
   const res = hijack(req, reply, extra);
   res.writeHead(200, SSE_HEADERS);
+  flattenHead(res);
   return res;
+}
+
+/**
+ * Node keeps a response's head as the string it concatenated header by header (`_header`, about
+ * 1 KiB of cons cells for an SSE head) for as long as the response lives, and an SSE response
+ * lives as long as its stream: the same text, flat, is a third of that (see flatString). Node
+ * only reads the field (to send it with the first write, and for `headersSent`), so an equal
+ * string in its place changes nothing else.
+ */
+function flattenHead(res: ServerResponse): void {
+  const head = res as ServerResponse & { _header?: unknown };
+  if (typeof head._header === "string") head._header = flatString(head._header);
 }
 
 /**

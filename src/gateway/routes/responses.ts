@@ -55,8 +55,12 @@ export async function responseRoutes(
     startingAfter?: number,
   ) => {
     const reader = run.read(0);
-    reply.raw.once("close", () => reader.leave());
-    reply.raw.once("close", metrics.streamOpened("responses"));
+    const streamClosed = metrics.streamOpened("responses");
+    // One `on` listener ('close' comes once): see respondWithRun.
+    reply.raw.on("close", () => {
+      reader.leave();
+      streamClosed();
+    });
     return streamResponse(reader, reply.raw, {
       ctx,
       ...(startingAfter !== undefined ? { startingAfter } : {}),

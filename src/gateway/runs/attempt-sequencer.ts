@@ -114,6 +114,9 @@ export class AttemptSequencer {
       out.push({ kind: "delta", seq, payload: next });
       next = own!.get(seq + 1);
     }
+    // An emptied map keeps its grown table: dropped, an in-order stream holds none between
+    // deltas (buffer() makes a new one when a delta comes out of order).
+    if (own?.size === 0) this.buffered.delete(this.current);
     const t = this.terminal;
     if (t && t.attempt === this.current && t.seq <= this.delivered.length + 1) {
       out.push(t);

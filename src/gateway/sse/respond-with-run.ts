@@ -21,9 +21,11 @@ export async function respondWithRun(
 ): Promise<unknown> {
   const reader = run.read(opts.after);
   // Watch the response, not the request: for a POST the request's 'close' fires as soon as
-  // the body has been read (CLIENTS.md, "Disconnects and time").
-  reply.raw.once("close", () => reader.leave());
+  // the body has been read (CLIENTS.md, "Disconnects and time"). One listener, and `on` rather
+  // than `once` ('close' comes once): each `once` keeps a wrapper for the life of the response,
+  // and an SSE response lives as long as its stream.
   if (opts.json) {
+    reply.raw.on("close", () => reader.leave());
     try {
       return await view.collect(reader);
     } catch (err) {
@@ -36,7 +38,10 @@ export async function respondWithRun(
     }
   }
   const streamClosed = metrics.streamOpened("sse");
-  reply.raw.once("close", streamClosed);
+  reply.raw.on("close", () => {
+    reader.leave();
+    streamClosed();
+  });
   let hijacked = opts.headersSent === true;
   try {
     await view.stream(reader, reply.raw, {
