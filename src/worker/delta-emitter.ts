@@ -112,7 +112,11 @@ export class DeltaEmitter {
     // From the claim on, this attempt is the stream's producer (readers in this process take
     // its live messages directly); not before: a refused claim means another worker answers.
     this.producer ??= this.deps.live.produce?.(this.liveSubject) ?? null;
-    for (const delta of this.held.splice(0)) this.add(delta);
+    const held = this.held.splice(0);
+    for (const delta of held) this.add(delta);
+    // What a speculative start produced has waited for the claim already: it goes now, not at
+    // the end of the turn (it is a new stream's first chunk, on the critical path).
+    if (held.length > 0) this.sendLiveNow();
   }
 
   /** The identity of the attempt's result events (after {@link open}). */
@@ -126,7 +130,11 @@ export class DeltaEmitter {
       this.held.push(delta);
       return Promise.resolve();
     }
+    const first = this.nextSeq === 1;
     this.add(delta);
+    // The attempt's first chunk goes at once: a reader is waiting for it (time to first token).
+    // Later ones wait for the end of the turn, to leave together.
+    if (first) this.sendLiveNow();
     // Backpressure: a handler faster than storage waits for the oldest batch's ack.
     return this.inFlight.length >= MAX_PERSIST_IN_FLIGHT ? this.inFlight[0]! : Promise.resolve();
   }

@@ -30,20 +30,26 @@ const base = { tenant: "acme", streamId: "s1", correlationId: "c", causationId: 
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe("DeltaEmitter", () => {
-  it("sends deltas ready in the same turn as one live message, stores them in a batch", async () => {
+  it("sends the first delta at once, later ones ready in the same turn as one live message, and stores them in a batch", async () => {
     const r = recorder();
     const e = new DeltaEmitter(r.deps, base);
     e.open(2);
     for (const w of ["a", "b", "c"]) await e.emit({ content: w });
-    await tick();
+    // The first went before the turn ended (a reader waits for it); the rest wait for the turn.
     expect(r.live).toHaveLength(1);
+    await tick();
+    expect(r.live).toHaveLength(2);
     expect(r.live[0]).toMatchObject({
+      subject: "t.sea.live.chat_result.v1.acme.s1",
+      env: { event_type: "chat_delta", seq: 1, attempt: 2, payload: { content: "a" } },
+    });
+    expect(r.live[1]).toMatchObject({
       subject: "t.sea.live.chat_result.v1.acme.s1",
       env: {
         event_type: "chat_deltas",
-        seq: 1,
+        seq: 2,
         attempt: 2,
-        payload: { deltas: [{ content: "a" }, { content: "b" }, { content: "c" }] },
+        payload: { deltas: [{ content: "b" }, { content: "c" }] },
       },
     });
     // Stored after the window, or at flush: one message, keyed by attempt and first seq.
@@ -89,6 +95,36 @@ describe("DeltaEmitter", () => {
     await e.flush();
     expect(r.live[0]!.env).toMatchObject({ attempt: 7, seq: 1, payload: { content: "early" } });
     expect(r.stored[0]!.msgId).toBe("s1:7:1");
+  });
+
+  it("sends what waited for the claim at the claim, in one message, without waiting a turn", async () => {
+    const r = recorder();
+    const e = new DeltaEmitter(r.deps, base);
+    for (const w of ["a", "b"]) await e.emit({ content: w });
+    e.open(1);
+    // Synchronously: the first chunk of a new stream is on its critical path.
+    expect(r.live.map((m) => m.env)).toEqual([
+      expect.objectContaining({ event_type: "chat_deltas", seq: 1, attempt: 1 }),
+    ]);
+    await e.emit({ content: "c" });
+    await tick();
+    expect(r.live.map((m) => m.env)).toEqual([
+      expect.objectContaining({
+        seq: 1,
+        payload: { deltas: [{ content: "a" }, { content: "b" }] },
+      }),
+      expect.objectContaining({ event_type: "chat_delta", seq: 3, payload: { content: "c" } }),
+    ]);
+    await e.flush();
+    expect(r.live).toHaveLength(2);
+    expect(r.stored.map((m) => m.msgId)).toEqual(["s1:1:1"]);
+  });
+
+  it("opens with nothing held without sending anything", () => {
+    const r = recorder();
+    const e = new DeltaEmitter(r.deps, base);
+    e.open(1);
+    expect(r.live).toHaveLength(0);
   });
 
   /** An open emitter holding one delta, whose every store fails. */
