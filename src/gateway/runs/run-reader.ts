@@ -55,30 +55,40 @@ export class RunReader {
   }
 
   /** The next deliveries, or `null` once the run has closed and everything was read. */
-  async next(): Promise<Delivery[] | null> {
-    for (;;) {
-      const run = this.run;
-      if (this.left) return null;
-      if (this.generation !== run.generation) {
-        this.generation = run.generation;
-        return this.restart();
-      }
-      const list = run.deliveries;
-      if (!this.checked && (run.finished || countDeltas(list) >= this.after)) {
-        this.checked = true;
-        if (!run.agreesUpTo(this.after)) return this.restart();
-      }
-      if (this.checked && this.index < list.length) {
-        const batch = list
-          .slice(this.index)
-          .filter((d) => d.kind !== "delta" || d.seq > this.after);
-        this.index = list.length;
-        if (batch.length > 0) return batch;
-      }
-      if (run.error) throw run.error;
-      if (run.isClosed) return null;
-      await run.nextChange();
+  next(): Promise<Delivery[] | null> {
+    // Not an async function: a reader waits for most of its stream's life, and a suspended
+    // async function keeps its frame (generator, registers, context) for every idle stream.
+    let ready: Delivery[] | null | undefined;
+    try {
+      ready = this.poll();
+    } catch (err) {
+      return Promise.reject(err as Error);
     }
+    if (ready !== undefined) return Promise.resolve(ready);
+    return this.run.nextChange().then(() => this.next());
+  }
+
+  /** What is there to read now: a batch, `null` at the end, `undefined` to wait for a change. */
+  private poll(): Delivery[] | null | undefined {
+    const run = this.run;
+    if (this.left) return null;
+    if (this.generation !== run.generation) {
+      this.generation = run.generation;
+      return this.restart();
+    }
+    const list = run.deliveries;
+    if (!this.checked && (run.finished || countDeltas(list) >= this.after)) {
+      this.checked = true;
+      if (!run.agreesUpTo(this.after)) return this.restart();
+    }
+    if (this.checked && this.index < list.length) {
+      const batch = list.slice(this.index).filter((d) => d.kind !== "delta" || d.seq > this.after);
+      this.index = list.length;
+      if (batch.length > 0) return batch;
+    }
+    if (run.error) throw run.error;
+    if (run.isClosed) return null;
+    return undefined;
   }
 
   /** True once {@link leave} was called (its client left). */
