@@ -117,6 +117,15 @@ interface CloseRequest {
   error: string | null;
 }
 
+/** A claim's parameters, in the order CLAIM and CLAIM_ONE take them. */
+const claimValues = (c: ClaimRequest): (string | number | null)[] => [
+  c.messageId,
+  c.eventType,
+  c.leaseMs,
+  c.stream?.tenant ?? null,
+  c.stream?.streamId ?? null,
+];
+
 /** Splits items so that no batch holds the same message twice (one statement may not). */
 function uniqueBatches<T extends { messageId: string }>(items: T[]): T[][] {
   const batches: T[][] = [];
@@ -164,7 +173,8 @@ export class PgInboxStore implements InboxStore {
   private async claimBatch(items: ClaimRequest[]): Promise<InboxClaim[]> {
     const out = new Map<ClaimRequest, InboxClaim>();
     for (const batch of uniqueBatches(items)) {
-      const one = batch.length === 1 ? batch[0]! : null;
+      // The same five values per claim: scalars for CLAIM_ONE, one array per column for CLAIM.
+      const values = batch.map(claimValues);
       const r = await this.leasePool.query<{
         attempts: number | null;
         processed: boolean;
@@ -172,28 +182,12 @@ export class PgInboxStore implements InboxStore {
         cancelled: boolean;
       }>(
         // Named: parsed once per connection, not once per claim.
-        one
-          ? {
-              name: "inbox-claim-one",
-              text: CLAIM_ONE,
-              values: [
-                one.messageId,
-                one.eventType,
-                one.leaseMs,
-                one.stream?.tenant ?? null,
-                one.stream?.streamId ?? null,
-              ],
-            }
+        values.length === 1
+          ? { name: "inbox-claim-one", text: CLAIM_ONE, values: values[0]! }
           : {
               name: "inbox-claim",
               text: CLAIM,
-              values: [
-                batch.map((c) => c.messageId),
-                batch.map((c) => c.eventType),
-                batch.map((c) => c.leaseMs),
-                batch.map((c) => c.stream?.tenant ?? null),
-                batch.map((c) => c.stream?.streamId ?? null),
-              ],
+              values: values[0]!.map((_, k) => values.map((v) => v[k])),
             },
       );
       batch.forEach((c, i) => {

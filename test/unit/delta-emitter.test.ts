@@ -120,13 +120,6 @@ describe("DeltaEmitter", () => {
     expect(r.stored.map((m) => m.msgId)).toEqual(["s1:1:1"]);
   });
 
-  it("opens with nothing held without sending anything", () => {
-    const r = recorder();
-    const e = new DeltaEmitter(r.deps, base);
-    e.open(1);
-    expect(r.live).toHaveLength(0);
-  });
-
   /** An open emitter holding one delta, whose every store fails. */
   async function emitterThatCannotStore() {
     const r = recorder();
