@@ -121,7 +121,8 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
       const answer = new AnswerAccumulator();
       let finish: FinishReason | null = null;
       let usage: ChatCompletedPayload["usage"] | undefined;
-      await readSse(res.body, async (data) => {
+      // Synchronous per chunk: a promise only when the emitter applies back-pressure.
+      await readSse(res.body, (data) => {
         const chunk = JSON.parse(data) as UpstreamChunk & { error?: { message?: string } };
         if (chunk.error) throw failureFor(502, chunk.error.message ?? "error in stream");
         if (chunk.usage) usage = chunk.usage;
@@ -141,7 +142,7 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
         };
         if (Object.keys(delta).length === 0) return;
         answer.add(delta);
-        await ctx.emit(delta);
+        return ctx.emit(delta);
       });
       return answer.complete(finish, usage);
     },

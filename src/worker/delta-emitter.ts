@@ -125,10 +125,11 @@ export class DeltaEmitter {
     return this.origin;
   }
 
-  emit(delta: ChatDeltaPayload): Promise<void> {
+  /** Sends `delta`; a promise only when the handler must wait (see HandlerContext.emit). */
+  emit(delta: ChatDeltaPayload): Promise<void> | undefined {
     if (!this.origin) {
       this.held.push(delta);
-      return Promise.resolve();
+      return undefined;
     }
     const first = this.nextSeq === 1;
     this.add(delta);
@@ -136,7 +137,7 @@ export class DeltaEmitter {
     // Later ones wait for the end of the turn, to leave together.
     if (first) this.sendLiveNow();
     // Backpressure: a handler faster than storage waits for the oldest batch's ack.
-    return this.inFlight.length >= MAX_PERSIST_IN_FLIGHT ? this.inFlight[0]! : Promise.resolve();
+    return this.inFlight.length >= MAX_PERSIST_IN_FLIGHT ? this.inFlight[0]! : undefined;
   }
 
   /** The attempt has ended (settled or abandoned): it no longer produces on its subject. */

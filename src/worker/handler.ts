@@ -32,9 +32,10 @@ export interface HandlerContext {
   log: Log;
   /**
    * Streams one delta to the client (published straight to JetStream): text, and for editor
-   * actions edits and diagnostics.
+   * actions edits and diagnostics. Returns a promise only when the handler should wait before
+   * the next delta (storage is behind); `await`ing the result is always right.
    */
-  emit(delta: ChatDeltaPayload): Promise<void>;
+  emit(delta: ChatDeltaPayload): void | Promise<void>;
 }
 
 /**
