@@ -43,6 +43,38 @@ interface UpstreamChunk {
   usage?: ChatCompletedPayload["usage"] | null;
 }
 
+type UpstreamChoice = NonNullable<UpstreamChunk["choices"]>[number];
+
+/**
+ * What a chunk's choice adds to the answer, or null when it adds nothing (a role or finish-only
+ * chunk). Built field by field, in the order of the delta's schema: this runs for every chunk.
+ */
+export function deltaOf(choice: UpstreamChoice): ChatDeltaPayload | null {
+  const d = choice.delta;
+  const lp = choice.logprobs;
+  const delta: ChatDeltaPayload = {};
+  let empty = true;
+  if (d?.content) {
+    delta.content = d.content;
+    empty = false;
+  }
+  const reasoning = d?.reasoning_content || d?.reasoning;
+  if (reasoning) {
+    // DeepSeek and vLLM say `reasoning_content`, Ollama and OpenRouter `reasoning`.
+    delta.reasoning_content = reasoning;
+    empty = false;
+  }
+  if (d?.tool_calls?.length) {
+    delta.tool_calls = d.tool_calls;
+    empty = false;
+  }
+  if (lp && (lp.content?.length || lp.refusal?.length)) {
+    delta.logprobs = lp;
+    empty = false;
+  }
+  return empty ? null : delta;
+}
+
 /** Upstream HTTP status → what the client sees (data, not code). */
 function failureFor(status: number, message: string, retryAfter?: number): CapabilityError {
   const map: Record<number, { status: number; type: string; code: string }> = {
@@ -129,18 +161,8 @@ export function openaiUpstreamHandler(opts: OpenAIUpstreamOptions): ChatHandler 
         const choice = chunk.choices?.[0];
         if (!choice) return;
         finish = choice.finish_reason ?? finish;
-        const d = choice.delta ?? {};
-        const delta: ChatDeltaPayload = {
-          ...(d.content ? { content: d.content } : {}),
-          ...(d.reasoning_content || d.reasoning
-            ? { reasoning_content: (d.reasoning_content ?? d.reasoning)! }
-            : {}),
-          ...(d.tool_calls?.length ? { tool_calls: d.tool_calls } : {}),
-          ...(choice.logprobs?.content?.length || choice.logprobs?.refusal?.length
-            ? { logprobs: choice.logprobs }
-            : {}),
-        };
-        if (Object.keys(delta).length === 0) return;
+        const delta = deltaOf(choice);
+        if (!delta) return;
         answer.add(delta);
         return ctx.emit(delta);
       });
