@@ -2,7 +2,10 @@
  * Idle streams: N open SSE streams, or N WebSocket subscriptions (a chat started on each socket),
  * with a model thinking for minutes, held by one gateway process, with the worker and relay in
  * processes of their own; reports the gateway's RSS and what the N added to it.
- * `BENCH_IDLE` sets N (default 10,000).
+ * `BENCH_IDLE` sets N (default 10,000); `BENCH_IDLE_MODES` the surfaces (`sse,ws`). With
+ * `BENCH_IDLE_BASELINE_DIST` (another build, as for `bench/cpu.ts`) each surface is measured
+ * `BENCH_REPEATS` times (default 3) on this build and on the baseline, interleaved, one system
+ * each time: RSS moves by tens of MiB from run to run, so only paired runs compare builds.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,7 +17,11 @@ import { idleScenario } from "./streams.js";
 import { listeningPort, startScript, waitReady, type Proc } from "./lib/processes.js";
 import { benchWorld } from "./lib/world.js";
 
-export async function idleStreams(n: number, mode: "sse" | "ws" = "sse"): Promise<string[]> {
+export async function idleStreams(
+  n: number,
+  mode: "sse" | "ws" = "sse",
+  dist?: string,
+): Promise<string[]> {
   const world = benchWorld();
   const procs: Proc[] = [];
   try {
@@ -36,7 +43,7 @@ export async function idleStreams(n: number, mode: "sse" | "ws" = "sse"): Promis
       PORT: String(port),
       MAX_INFLIGHT: String(n + 1000),
     };
-    const roles = await startTopology("split", env);
+    const roles = await startTopology("split", env, dist);
     procs.push(...roles);
     const gateway = roles[0]!;
     await waitReady(`http://127.0.0.1:${port}/health/ready`, gateway);
@@ -58,10 +65,43 @@ export async function idleStreams(n: number, mode: "sse" | "ws" = "sse"): Promis
   }
 }
 
+/** This build against `baseline`, `repeats` interleaved runs per surface: one table row each. */
+async function pairedRuns(
+  n: number,
+  modes: ("sse" | "ws")[],
+  baseline: string,
+  repeats: number,
+): Promise<string[]> {
+  // The row idleStreams reports: | n | open | KiB per stream | added RSS | RSS |
+  const added = (lines: string[]) => {
+    const cells = lines[2]!.split("|").map((c) => c.trim());
+    return `${cells[4]} (${cells[2]} open)`;
+  };
+  const out = [
+    `| surface (${n} idle, one gateway process) | run | added RSS, this build (MiB) | added RSS, baseline (MiB) |`,
+    "|---|---:|---:|---:|",
+  ];
+  for (const mode of modes) {
+    for (let run = 1; run <= repeats; run++) {
+      const mine = added(await idleStreams(n, mode));
+      const base = added(await idleStreams(n, mode, baseline));
+      out.push(`| ${mode} | ${run} | ${mine} | ${base} |`);
+    }
+  }
+  return out;
+}
+
 if (import.meta.url === `file://${process.argv[1]}`) {
   const n = Number(process.env.BENCH_IDLE ?? 10_000);
-  idleStreams(n, "sse")
-    .then(async (sse) => [...sse, "", ...(await idleStreams(n, "ws"))])
+  const modes = (process.env.BENCH_IDLE_MODES ?? "sse,ws").split(",") as ("sse" | "ws")[];
+  const baseline = process.env.BENCH_IDLE_BASELINE_DIST;
+  const report = baseline
+    ? pairedRuns(n, modes, baseline, Number(process.env.BENCH_REPEATS ?? 3))
+    : modes.reduce<Promise<string[]>>(
+        async (acc, mode) => [...(await acc), ...(await idleStreams(n, mode)), ""],
+        Promise.resolve([]),
+      );
+  report
     .then((lines) => process.stdout.write(lines.join("\n") + "\n"))
     .catch((err: unknown) => {
       process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
