@@ -17,11 +17,8 @@ import { idleScenario } from "./streams.js";
 import { listeningPort, startScript, waitReady, type Proc } from "./lib/processes.js";
 import { benchWorld } from "./lib/world.js";
 
-export async function idleStreams(
-  n: number,
-  mode: "sse" | "ws" = "sse",
-  dist?: string,
-): Promise<string[]> {
+/** What N idle streams (or subscriptions) added to one gateway process, on `dist`'s build. */
+async function idleRun(n: number, mode: "sse" | "ws", dist?: string) {
   const world = benchWorld();
   const procs: Proc[] = [];
   try {
@@ -52,17 +49,21 @@ export async function idleStreams(
       key: await mintKey(world.secret, { tenant: "bench", ttlSecs: 3600 }),
       gateway,
     };
-    const r = await idleScenario(sys as never, n, mode, gateway.pid);
-    const what = mode === "sse" ? "idle SSE streams" : "idle WebSocket subscriptions";
-    return [
-      `| ${what} on one gateway process | open | memory per stream (KiB) | added RSS (MiB) | gateway RSS (MiB) |`,
-      "|---:|---:|---:|---:|---:|",
-      `| ${n} | ${r.open} | ${r.perStreamKb.toFixed(1)} | ${r.addedMb.toFixed(0)} | ${r.rssMb.toFixed(0)} |`,
-    ];
+    return await idleScenario(sys as never, n, mode, gateway.pid);
   } finally {
     for (const p of procs.reverse()) await p.stop();
     await world.cleanup();
   }
+}
+
+export async function idleStreams(n: number, mode: "sse" | "ws" = "sse"): Promise<string[]> {
+  const r = await idleRun(n, mode);
+  const what = mode === "sse" ? "idle SSE streams" : "idle WebSocket subscriptions";
+  return [
+    `| ${what} on one gateway process | open | memory per stream (KiB) | added RSS (MiB) | gateway RSS (MiB) |`,
+    "|---:|---:|---:|---:|---:|",
+    `| ${n} | ${r.open} | ${r.perStreamKb.toFixed(1)} | ${r.addedMb.toFixed(0)} | ${r.rssMb.toFixed(0)} |`,
+  ];
 }
 
 /** This build against `baseline`, `repeats` interleaved runs per surface: one table row each. */
@@ -72,10 +73,9 @@ async function pairedRuns(
   baseline: string,
   repeats: number,
 ): Promise<string[]> {
-  // The row idleStreams reports: | n | open | KiB per stream | added RSS | RSS |
-  const added = (lines: string[]) => {
-    const cells = lines[2]!.split("|").map((c) => c.trim());
-    return `${cells[4]} (${cells[2]} open)`;
+  const added = async (mode: "sse" | "ws", dist?: string) => {
+    const r = await idleRun(n, mode, dist);
+    return `${r.addedMb.toFixed(0)} (${r.open} open)`;
   };
   const out = [
     `| surface (${n} idle, one gateway process) | run | added RSS, this build (MiB) | added RSS, baseline (MiB) |`,
@@ -83,8 +83,8 @@ async function pairedRuns(
   ];
   for (const mode of modes) {
     for (let run = 1; run <= repeats; run++) {
-      const mine = added(await idleStreams(n, mode));
-      const base = added(await idleStreams(n, mode, baseline));
+      const mine = await added(mode);
+      const base = await added(mode, baseline);
       out.push(`| ${mode} | ${run} | ${mine} | ${base} |`);
     }
   }

@@ -5,17 +5,24 @@ import { createParser } from "eventsource-parser";
 type Sink<T> = (item: T) => void | Promise<void>;
 
 /**
- * Hands `body`'s text to `onText` as it arrives, in order, pausing the body while a promise
- * `onText` returned is pending. Resolves at the end of the body; rejects with the body's error
- * (a reset, an abort, a premature close) or with what `onText` throws, and destroys the body then.
+ * Splits `body`'s text into items with `split` (which keeps any incomplete tail for the next
+ * call) and hands each to `onItem` in order, waiting for a promise `onItem` returns before the
+ * next item (the body pauses meanwhile). Resolves at the end of the body; rejects with the
+ * body's error (a reset, an abort, a premature close) or with what `onItem` throws, and destroys
+ * the body then.
  *
  * Events rather than `for await`: a model's answer comes in hundreds of small chunks, and the
  * async iterator costs promises and a turn of the microtask queue for each one.
  */
-function readText(body: Readable, onText: Sink<string>): Promise<void> {
+function readItems(
+  body: Readable,
+  split: (text: string) => string[],
+  onItem: Sink<string>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const decoder = new TextDecoder();
-    let waiting: Promise<void> | null = null;
+    const queue: string[] = [];
+    let waiting = false;
     let ended = false;
     let failed = false;
     const fail = (err: unknown) => {
@@ -25,22 +32,33 @@ function readText(body: Readable, onText: Sink<string>): Promise<void> {
       body.destroy();
       reject(err);
     };
+    /** Hands on what is queued; stops (paused) at the first promise, and goes on when it settles. */
+    const drain = (): void => {
+      try {
+        while (queue.length > 0) {
+          const r = onItem(queue.shift()!);
+          if (!r) continue;
+          waiting = true;
+          body.pause();
+          r.then(() => {
+            waiting = false;
+            if (failed) return;
+            drain();
+            if (!waiting && !failed) {
+              if (ended) resolve();
+              else body.resume();
+            }
+          }, fail);
+          return;
+        }
+      } catch (err) {
+        fail(err);
+      }
+    };
     const onChunk = (chunk: Buffer) => {
       if (failed) return;
-      let r: void | Promise<void>;
-      try {
-        r = onText(decoder.decode(chunk, { stream: true }));
-      } catch (err) {
-        return fail(err);
-      }
-      if (!r) return;
-      body.pause();
-      waiting = r.then(() => {
-        waiting = null;
-        if (failed) return;
-        if (ended) resolve();
-        else body.resume();
-      }, fail);
+      for (const item of split(decoder.decode(chunk, { stream: true }))) queue.push(item);
+      if (!waiting) drain();
     };
     body.on("data", onChunk);
     finished(body, (err) => {
@@ -56,49 +74,41 @@ function readText(body: Readable, onText: Sink<string>): Promise<void> {
  * a promise `onData` returns is waited for before the next payload.
  */
 export function readSse(body: Readable, onData: Sink<string>): Promise<void> {
-  const pending: string[] = [];
+  let found: string[] = [];
   let done = false;
   const parser = createParser({
     onEvent: (ev) => {
       if (ev.data === "[DONE]") done = true;
-      else if (!done) pending.push(ev.data);
+      else if (!done) found.push(ev.data);
     },
   });
-  const drain = (): void | Promise<void> => {
-    while (pending.length > 0) {
-      const r = onData(pending.shift()!);
-      if (r) return r.then(drain);
-    }
-  };
   // Read to the end even after [DONE]: leaving early would destroy the response, and with it
   // the keep-alive connection the next request could have used.
-  return readText(body, (text) => {
-    if (done) return;
+  const split = (text: string): string[] => {
+    if (done) return [];
     parser.feed(text);
-    return drain();
-  });
+    const out = found;
+    found = [];
+    return out;
+  };
+  return readItems(body, split, onData);
 }
 
 /** Calls `onLine` with each non-empty line of an NDJSON body, in order (as {@link readSse}). */
 export async function readNdjson(body: Readable, onLine: Sink<string>): Promise<void> {
-  const lines: string[] = [];
   let buffer = "";
-  const drain = (): void | Promise<void> => {
-    while (lines.length > 0) {
-      const r = onLine(lines.shift()!);
-      if (r) return r.then(drain);
-    }
-  };
-  await readText(body, (text) => {
+  const split = (text: string): string[] => {
     buffer += text;
+    const lines: string[] = [];
     let nl: number;
     while ((nl = buffer.indexOf("\n")) >= 0) {
       const line = buffer.slice(0, nl).trim();
       buffer = buffer.slice(nl + 1);
       if (line) lines.push(line);
     }
-    return drain();
-  });
+    return lines;
+  };
+  await readItems(body, split, onLine);
   if (buffer.trim()) await onLine(buffer.trim());
 }
 

@@ -17,6 +17,17 @@ function bodyOf(parts: (string | Buffer)[], end = true): PassThrough {
 
 const turn = () => new Promise((r) => setImmediate(r));
 
+/** A consumer that holds at `item` until released, recording what it was handed. */
+function holdingAt(item: string) {
+  const got: string[] = [];
+  let release!: () => void;
+  const sink = (d: string) => {
+    got.push(d);
+    if (d === item) return new Promise<void>((r) => (release = r));
+  };
+  return { got, sink, release: () => release() };
+}
+
 describe("readSse", () => {
   it("hands on whole payloads in order, across chunk and UTF-8 boundaries, up to [DONE]", async () => {
     const text = 'data: {"a":"é"}\n\ndata: two\n\ndata: [DONE]\n\ndata: after\n\n';
@@ -37,14 +48,12 @@ describe("readSse", () => {
 
   it("waits for a returned promise before the next payload, even within one chunk", async () => {
     const body = bodyOf(["data: 1\n\ndata: 2\n\n", "data: 3\n\n"]);
-    const got: string[] = [];
-    let release!: () => void;
-    const reading = readSse(body, (d) => {
-      got.push(d);
-      if (d === "1") return new Promise<void>((r) => (release = r));
-    });
+    const { got, sink, release } = holdingAt("1");
+    const reading = readSse(body, sink);
     for (let i = 0; i < 5; i++) await turn();
     expect(got).toEqual(["1"]);
+    // The body itself waits too: nothing more is read from the socket meanwhile.
+    expect(body.isPaused()).toBe(true);
     release();
     await reading;
     expect(got).toEqual(["1", "2", "3"]);
@@ -102,12 +111,8 @@ describe("readSse", () => {
 describe("readNdjson", () => {
   it("hands on each non-empty line in order, across chunks, the last without a newline too", async () => {
     const body = bodyOf(['{"a":1}\n\n{"b"', ':2}\n   \n{"c":3}']);
-    const got: string[] = [];
-    let release!: () => void;
-    const reading = readNdjson(body, (line) => {
-      got.push(line);
-      if (line === '{"a":1}') return new Promise<void>((r) => (release = r));
-    });
+    const { got, sink, release } = holdingAt('{"a":1}');
+    const reading = readNdjson(body, sink);
     for (let i = 0; i < 5; i++) await turn();
     expect(got).toEqual(['{"a":1}']);
     release();
