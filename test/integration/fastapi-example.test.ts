@@ -22,8 +22,7 @@ let client: OpenAI;
 
 beforeAll(async () => {
   await service.start();
-  // Load shedding is not under test: a busy test machine must not turn requests into 503s.
-  const env = { SEA_HANDLER_URL: `${service.url}/handle`, SHED_EVENT_LOOP_DELAY_MS: "60000" };
+  const env = { SEA_HANDLER_URL: `${service.url}/handle` };
   system = await startTestSystem(
     world,
     testCatalog([{ id: "sea-py", context: "sea", handler: "http" }]),

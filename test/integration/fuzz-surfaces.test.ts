@@ -28,7 +28,7 @@ beforeAll(async () => {
   system = await startTestSystem(
     world,
     testCatalog(),
-    { REQUEST_DEADLINE_MS: "5000", SHED_EVENT_LOOP_DELAY_MS: "60000", MAX_BODY_BYTES: "65536" },
+    { REQUEST_DEADLINE_MS: "5000", MAX_BODY_BYTES: "65536" },
     { log: captured.log },
   );
   const config = world.config();

@@ -28,8 +28,7 @@ beforeAll(async () => {
   system = await startTestSystem(
     world,
     testCatalog([{ id: "sea-slow", context: "sea", handler: "slow" }]),
-    // Load shedding is not under test: a busy machine must not turn requests into 503s.
-    { MAX_BODY_BYTES: "65536", SHED_EVENT_LOOP_DELAY_MS: "60000" },
+    { MAX_BODY_BYTES: "65536" },
     { log: captured.log },
   );
   const config = world.config();

@@ -12,8 +12,6 @@ let system: TestSystem;
 beforeAll(async () => {
   system = await startTestSystem(world, testCatalog(), {
     MAX_BODY_BYTES: "4096",
-    // Load shedding is not under test: a busy test machine must not turn requests into 503s.
-    SHED_EVENT_LOOP_DELAY_MS: "60000",
   });
 });
 afterAll(async () => {

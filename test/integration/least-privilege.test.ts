@@ -66,9 +66,7 @@ beforeAll(async () => {
     ...world.infra(),
     databaseUrls: { sea: as("sea_gateway", "sea"), vibespro: as("sea_gateway", "vibespro") },
   };
-  // Load shedding is not under test: a busy test machine must not turn requests into 503s.
-  const gatewayConfig = world.config({ SHED_EVENT_LOOP_DELAY_MS: "60000" });
-  const gateway = await Runtime.connect(gatewayConfig, gatewayInfra, testLog, "lp-gateway");
+  const gateway = await Runtime.connect(world.config(), gatewayInfra, testLog, "lp-gateway");
   runtimes.push(gateway);
   const app = await gateway.startGateway(testCatalog());
   baseURL = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}/v1`;
