@@ -305,16 +305,23 @@ const spread = (xs: number[], d: number) =>
 /** Tables for one topology: every run's row, then the spread per scenario. */
 function report(topology: Topology, rows: Row[]): string[] {
   const hasBase = rows.some((r) => r.baseline);
-  const baseHead = hasBase ? " baseline build's path | this build / baseline |" : "";
-  const baseRule = hasBase ? "---:|---:|" : "";
+  const roles = topology === "up" ? ["up"] : ["gateway", "relay", "worker"];
+  const parts = [...roles, "nats", "postgres"];
+  // The baseline's split too: a lever shows in its own part (Postgres, NATS) well before the
+  // total, whose run-to-run spread is wider.
+  const baseHead = hasBase
+    ? ` baseline build's path | this build / baseline | baseline's ${parts.join(" / ")} |`
+    : "";
+  const baseRule = hasBase ? "---:|---:|---:|" : "";
   const baseCells = (r: Row, d: number) => {
     if (!r.baseline) return "";
     const b = perUnit(sum(r.baseline.cpu), r.baseline.load, r.scenario.unit);
     const g = perUnit(sum(r.gateway.cpu), r.gateway.load, r.scenario.unit);
-    return ` ${f(b, d)} | ${f(g / b, 2)} |`;
+    const split = parts.map((k) =>
+      f(perUnit(r.baseline!.cpu[k] ?? 0, r.baseline!.load, r.scenario.unit), d),
+    );
+    return ` ${f(b, d)} | ${f(g / b, 2)} | ${split.join(" / ")} |`;
   };
-  const roles = topology === "up" ? ["up"] : ["gateway", "relay", "worker"];
-  const parts = [...roles, "nats", "postgres"];
   const out = [
     `### Topology \`${topology}\`: ${topology === "up" ? "one `sea-gateway up` process" : "`gateway`, `relay`, a `worker` per context, each its own process"}, private nats-server`,
     "",
@@ -351,11 +358,17 @@ function report(topology: Topology, rows: Row[]): string[] {
     const withBase = rs.filter((r) => r.baseline);
     const b = withBase.map((r) => perUnit(sum(r.baseline!.cpu), r.baseline!.load, s.unit));
     const bg = withBase.map((r) => perUnit(sum(r.gateway.cpu), r.gateway.load, s.unit));
+    const baseSplit = parts.map((k) =>
+      spread(
+        withBase.map((r) => perUnit(r.baseline!.cpu[k] ?? 0, r.baseline!.load, s.unit)),
+        d,
+      ),
+    );
     const baseSpread = hasBase
       ? ` ${spread(b, d)} | ${spread(
           bg.map((x, i) => x / b[i]!),
           2,
-        )} |`
+        )} | ${baseSplit.join(" / ")} |`
       : "";
     out.push(
       `| ${s.name} | ${unitLabel(s)} | ${spread(p, d)} | ${spread(g, d)} | ${spread(

@@ -4,14 +4,14 @@ import type { DatabaseBacklog } from "../../src/observability/backlog.js";
 /** Beyond this many rows a backlog is reported as this many: counting it whole would cost. */
 export const BACKLOG_CAP = 100_000;
 
-// Both counts read the partial indexes of unpublished / unprocessed rows only, and stop at the
-// cap. One statement: one round trip per context per sample.
-const OUTBOX = `(SELECT count(*) FROM (SELECT 1 FROM outbox_events WHERE published_at IS NULL LIMIT ${BACKLOG_CAP}) o)::int`;
+// Both counts read only rows awaiting publication (refused rows never will be) / processing, and
+// stop at the cap. One statement: one round trip per context per sample.
+const OUTBOX = `(SELECT count(*) FROM (SELECT 1 FROM outbox_unpublished WHERE refused_at IS NULL LIMIT ${BACKLOG_CAP}) o)::int`;
 const INBOX = `(SELECT count(*) FROM (SELECT 1 FROM inbox_messages WHERE processed_at IS NULL LIMIT ${BACKLOG_CAP}) i)::int`;
 
 /**
- * A context database's backlog. The gateway's role may read the outbox's `published_at` but not
- * the inbox: `withInbox` is false there.
+ * A context database's backlog. The gateway's role may read which outbox rows are unpublished
+ * but not the inbox: `withInbox` is false there.
  */
 export class PgBacklog implements DatabaseBacklog {
   private readonly sql: string;

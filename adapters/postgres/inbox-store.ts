@@ -1,7 +1,7 @@
 import type pg from "pg";
 import type { InboxClaim, InboxStore, OutboxMessage } from "../../src/ports.js";
 import { MicroBatcher } from "../../src/micro-batcher.js";
-import { outboxColumns } from "./outbox-sql.js";
+import { outboxColumns, pendingFromWritten } from "./outbox-sql.js";
 
 // One round trip for a batch of claims: each row is inserted, or an unprocessed one whose lease
 // has run out (a worker died) is re-taken; otherwise the row as it was before this statement
@@ -89,17 +89,17 @@ const COMPLETE = `
   ), written AS (
     INSERT INTO outbox_events
       (id, aggregate_type, aggregate_id, event_type, event_version, subject, tenant_id, payload,
-       occurred_at, trace_id, correlation_id, causation_id, next_attempt_at)
+       occurred_at, trace_id, correlation_id, causation_id)
     SELECT o.id, o.aggregate_type, o.aggregate_id, o.event_type, o.event_version, o.subject,
-           o.tenant_id, o.payload, o.occurred_at, o.trace_id, o.correlation_id, o.causation_id,
-           now() + $17 * interval '1 millisecond'
+           o.tenant_id, o.payload, o.occurred_at, o.trace_id, o.correlation_id, o.causation_id
       FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::int[], $9::text[],
                   $10::text[], $11::jsonb[], $12::timestamptz[], $13::text[], $14::text[],
                   $15::text[], $16::text[])
            AS o(id, aggregate_type, aggregate_id, event_type, event_version, subject, tenant_id,
                 payload, occurred_at, trace_id, correlation_id, causation_id, owner)
      WHERE o.owner IN (SELECT message_id FROM marked)
-    RETURNING 1
+    RETURNING id, occurred_at
+  ), pending AS (${pendingFromWritten("$17")}
   )
   SELECT message_id FROM marked`;
 

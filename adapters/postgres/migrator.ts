@@ -147,6 +147,7 @@ export async function provisionContextRole(
     await client.query(`GRANT CONNECT ON DATABASE ${db} TO ${r}`);
     await client.query(
       `GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA public TO ${r};
+       GRANT DELETE ON outbox_unpublished TO ${r};
        REVOKE INSERT, UPDATE ON schema_migrations FROM ${r}`,
     );
     if (passwords.app) await setPassword(client, role, passwords.app);
@@ -166,8 +167,10 @@ export const GATEWAY_ROLE = "sea_gateway";
 
 /**
  * The gateway's least privilege in a context database: insert commands into the outbox, mark
- * the rows it dispatched itself as published, read what a stream lookup needs, read the schema
- * version for readiness. Nothing of the inbox, nothing deleted.
+ * the rows it dispatched itself as published (delete them from `outbox_unpublished`: the power
+ * the former `UPDATE (published_at)` gave), read what a stream lookup and the backlog gauge
+ * need, read the schema version for readiness. Nothing of the inbox; no outbox event changed
+ * or deleted.
  */
 async function provisionGatewayRole(client: pg.Client, db: string): Promise<void> {
   const r = pg.escapeIdentifier(GATEWAY_ROLE);
@@ -179,11 +182,10 @@ async function provisionGatewayRole(client: pg.Client, db: string): Promise<void
   }
   await client.query(
     `GRANT CONNECT ON DATABASE ${db} TO ${r};
-     GRANT INSERT ON outbox_events TO ${r};
-     GRANT UPDATE (published_at, publish_attempts, publish_error) ON outbox_events TO ${r};
-     GRANT SELECT (id, aggregate_type, aggregate_id, tenant_id, event_type, payload, occurred_at,
-                   published_at, publish_attempts)
+     GRANT INSERT ON outbox_events, outbox_unpublished TO ${r};
+     GRANT SELECT (id, aggregate_type, aggregate_id, tenant_id, event_type, payload, occurred_at)
        ON outbox_events TO ${r};
+     GRANT SELECT (id, refused_at), DELETE ON outbox_unpublished TO ${r};
      GRANT SELECT ON schema_migrations TO ${r}`,
   );
 }

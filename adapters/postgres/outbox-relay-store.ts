@@ -5,41 +5,38 @@ import { insertOutbox } from "./outbox-sql.js";
 import { inTransaction } from "./pool.js";
 
 const CLAIM_DUE_ROWS = `
-  SELECT id, subject, payload, publish_attempts, trace_id
-    FROM outbox_events
-   WHERE published_at IS NULL AND next_attempt_at <= now()
-   ORDER BY occurred_at, id
+  SELECT u.id, e.subject, e.payload, u.publish_attempts, e.trace_id
+    FROM outbox_unpublished u JOIN outbox_events e ON e.id = u.id
+   WHERE u.refused_at IS NULL AND u.next_attempt_at <= now()
+   ORDER BY u.occurred_at, u.id
    LIMIT $1
-   FOR UPDATE SKIP LOCKED`;
+   FOR UPDATE OF u SKIP LOCKED`;
 
-const MARK_PUBLISHED = `
-  UPDATE outbox_events
-     SET published_at = now(), publish_attempts = publish_attempts + 1, publish_error = NULL
-   WHERE id = ANY($1::uuid[])`;
+const MARK_PUBLISHED = `DELETE FROM outbox_unpublished WHERE id = ANY($1::uuid[])`;
 
 // Backoff doubles from 100 ms up to 30 s per failed attempt.
 const RECORD_FAILURES = `
-  UPDATE outbox_events o
-     SET publish_attempts = o.publish_attempts + 1,
+  UPDATE outbox_unpublished u
+     SET publish_attempts = u.publish_attempts + 1,
          publish_error = f.error,
          next_attempt_at = now() + least(interval '30 seconds',
-                                         interval '100 milliseconds' * power(2, o.publish_attempts))
+                                         interval '100 milliseconds' * power(2, u.publish_attempts))
     FROM unnest($1::uuid[], $2::text[]) AS f(id, error)
-   WHERE o.id = f.id`;
+   WHERE u.id = f.id`;
 
 // A row the bus refuses for what it is: closed (never claimed again), the reason recorded.
 const MARK_REFUSED = `
-  UPDATE outbox_events o
-     SET published_at = now(), publish_attempts = o.publish_attempts + 1,
+  UPDATE outbox_unpublished u
+     SET refused_at = now(), publish_attempts = u.publish_attempts + 1,
          publish_error = 'refused: ' || f.error
     FROM unnest($1::uuid[], $2::text[]) AS f(id, error)
-   WHERE o.id = f.id`;
+   WHERE u.id = f.id`;
 
 // Only rows that failed: fresh rows inside their dispatch grace stay their writer's.
 const RETRY_FAILED_NOW = `
-  UPDATE outbox_events
+  UPDATE outbox_unpublished
      SET next_attempt_at = now()
-   WHERE published_at IS NULL AND publish_attempts > 0 AND next_attempt_at > now()`;
+   WHERE refused_at IS NULL AND publish_attempts > 0 AND next_attempt_at > now()`;
 
 /** A context's outbox as its relays see it, with a LISTEN connection for wake-ups. */
 export class PgOutboxRelayStore implements OutboxRelayStore {

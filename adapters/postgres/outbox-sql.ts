@@ -50,6 +50,15 @@ export function outboxColumns(messages: OutboxMessage[]): unknown[] {
 }
 
 /**
+ * The rows an outbox insert wrote (`written`, with `id` and `occurred_at`) become unpublished
+ * rows, due `$grace` ms from now. Spliced after a CTE named `written` in one statement: the
+ * event and its pending publication are committed together or not at all.
+ */
+export const pendingFromWritten = (grace: string) => `
+  INSERT INTO outbox_unpublished (id, occurred_at, next_attempt_at)
+  SELECT id, occurred_at, now() + ${grace} * interval '1 millisecond' FROM written`;
+
+/**
  * Inserts outbox messages with one statement (unnest), so a batch costs one round trip. A
  * message whose id is already there is skipped (a retried request); returns the ids inserted.
  * `dispatchGraceMs` keeps relays off the rows while their writer dispatches them itself.
@@ -64,27 +73,32 @@ export async function insertOutbox(
   // parsing and planning a dozen unnested arrays each time is Postgres CPU per completion.
   const r = await db.query<{ id: string }>({
     name: "outbox-insert",
-    text: `INSERT INTO outbox_events
-       (id, aggregate_type, aggregate_id, event_type, event_version, subject, tenant_id, payload,
-        occurred_at, trace_id, correlation_id, causation_id, next_attempt_at)
-     SELECT *, now() + $13 * interval '1 millisecond'
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
-                   $7::text[], $8::jsonb[], $9::timestamptz[], $10::text[], $11::text[],
-                   $12::text[])
-     ON CONFLICT (id) DO NOTHING
+    text: `WITH written AS (
+       INSERT INTO outbox_events
+         (id, aggregate_type, aggregate_id, event_type, event_version, subject, tenant_id,
+          payload, occurred_at, trace_id, correlation_id, causation_id)
+       SELECT *
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[],
+                     $7::text[], $8::jsonb[], $9::timestamptz[], $10::text[], $11::text[],
+                     $12::text[])
+       ON CONFLICT (id) DO NOTHING
+       RETURNING id, occurred_at
+     )
+     ${pendingFromWritten("$13")}
      RETURNING id`,
     values: [...outboxColumns(messages), dispatchGraceMs],
   });
   return r.rows.map((row) => row.id);
 }
 
-/** Marks rows published by someone other than the relay (immediate dispatch). */
+/**
+ * Marks rows published by someone other than the relay (immediate dispatch): they leave
+ * `outbox_unpublished`.
+ */
 export async function markOutboxPublished(db: pg.Pool, ids: string[]): Promise<void> {
   await db.query({
     name: "outbox-mark-published",
-    text: `UPDATE outbox_events
-        SET published_at = now(), publish_attempts = publish_attempts + 1, publish_error = NULL
-      WHERE id = ANY($1::uuid[]) AND published_at IS NULL`,
+    text: "DELETE FROM outbox_unpublished WHERE id = ANY($1::uuid[])",
     values: [ids],
   });
 }

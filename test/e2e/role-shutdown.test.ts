@@ -156,7 +156,7 @@ describe("relay and worker processes", () => {
     try {
       // The relays' next claim waits for this lock: a batch in flight that cannot end yet.
       await lock.query("BEGIN");
-      await lock.query("LOCK TABLE outbox_events IN EXCLUSIVE MODE");
+      await lock.query("LOCK TABLE outbox_unpublished IN EXCLUSIVE MODE");
       const dbName = new URL(world.databaseUrls.sea).pathname.slice(1);
       await eventually(
         async () => {

@@ -322,10 +322,10 @@ describe("a message the bus refuses for its content", () => {
     });
     expect(status.error?.code).toBe("message_refused");
     const row = await system.runtime.pools.sea.query(
-      "SELECT published_at, publish_attempts, publish_error FROM outbox_events WHERE id = $1",
+      "SELECT refused_at, publish_attempts, publish_error FROM outbox_unpublished WHERE id = $1",
       [command.envelope.event_id],
     );
-    expect(row.rows[0].published_at).not.toBeNull();
+    expect(row.rows[0].refused_at).not.toBeNull();
     expect(row.rows[0].publish_attempts).toBe(1);
     expect(row.rows[0].publish_error).toMatch(/^refused: /);
     const jsm = await nc.jetstreamManager();
