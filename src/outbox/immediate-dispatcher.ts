@@ -53,7 +53,7 @@ export class ImmediateDispatcher {
     ids.push(id);
     this.pendingMarks.set(context, ids);
     if (this.flushTimer) return;
-    // One UPDATE for every mark gathered in a short window: marks are off the hot path.
+    // One statement for every mark gathered in a short window: marks are off the hot path.
     this.flushTimer = setTimeout(() => void this.flush(), MARK_DELAY_MS);
     this.flushTimer.unref();
   }
