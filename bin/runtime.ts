@@ -34,7 +34,12 @@ import type { Config } from "../src/config.js";
 import { buildGateway, type GatewayAppDeps } from "../src/gateway/app.js";
 import { CachingVerifier } from "../src/gateway/http/caching-verifier.js";
 import type { Log } from "../src/log.js";
-import { ImmediateDispatcher } from "../src/outbox/immediate-dispatcher.js";
+import {
+  ImmediateDispatcher,
+  type LocalCommandDelivery,
+} from "../src/outbox/immediate-dispatcher.js";
+import type { CommandSource } from "../src/ports.js";
+import { LocalCommandHandoff } from "../src/worker/local-handoff.js";
 import { OutboxRelay } from "../src/relay/outbox-relay.js";
 import { CommandProcessor } from "../src/worker/command-processor.js";
 import type { HandlerRegistry } from "../src/worker/handler.js";
@@ -69,6 +74,8 @@ export class Runtime {
   private stopRequested = false;
   /** Live results between this process's workers and its gateway (see LocalLiveBus). */
   private readonly localLive: LocalLiveBus | null;
+  /** Commands this process's gateway hands to its own workers at commit, per context. */
+  private readonly handoffs = new Map<ContextName, LocalCommandHandoff>();
 
   private constructor(
     readonly config: Config,
@@ -166,7 +173,11 @@ export class Runtime {
       catalog,
       subjects: this.subjects,
       outbox: new PgOutboxWriter(this.pools, this.config.relay.dispatchGraceMs),
-      dispatcher: this.dispatcher(this.log),
+      // In `up`, a command goes to this process's worker at commit (LOCAL_COMMAND_HANDOFF).
+      dispatcher: this.dispatcher(
+        this.log,
+        (ctx, cmd) => this.handoffs.get(ctx)?.hand(cmd) ?? false,
+      ),
       results,
       streams: new PgStreamDirectory(this.relaxedPools),
       conversations: new PgConversationDirectory(this.relaxedPools),
@@ -223,11 +234,12 @@ export class Runtime {
   }
 
   /** Publishes committed outbox rows at once; marks go through the relaxed pools. */
-  private dispatcher(log: Log): ImmediateDispatcher {
+  private dispatcher(log: Log, local?: LocalCommandDelivery): ImmediateDispatcher {
     const d = new ImmediateDispatcher(
       new JetStreamPublisher(this.js),
       new PgOutboxWriter(this.relaxedPools),
       log,
+      local,
     );
     this.dispatchers.push(d);
     return d;
@@ -319,7 +331,7 @@ export class Runtime {
       log,
       shutdown: this.shutdown.signal,
     });
-    const source = new JetStreamCommandSource(
+    const pulled = new JetStreamCommandSource(
       this.js,
       this.subjects,
       ctx,
@@ -333,6 +345,23 @@ export class Runtime {
       },
       log,
     );
+    let source: CommandSource = pulled;
+    if (this.config.localCommandHandoff) {
+      const handoff = new LocalCommandHandoff(
+        ctx,
+        {
+          maxInflight: this.config.worker.maxInflight,
+          leaseMs: this.config.worker.ackWaitMs,
+          dispatchGraceMs: this.config.relay.dispatchGraceMs,
+        },
+        // Relaxed commit: a lost push or mark only lets a relay publish the row (a duplicate
+        // the inbox answers), never loses it.
+        new PgOutboxWriter(this.relaxedPools),
+        log,
+      );
+      source = handoff.source(pulled);
+      this.handoffs.set(ctx, handoff);
+    }
     await source.start((cmd) => processor.process(cmd));
     this.stoppables.push({
       name: `worker:${ctx}`,

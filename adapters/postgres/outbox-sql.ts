@@ -102,3 +102,16 @@ export async function markOutboxPublished(db: pg.Pool, ids: string[]): Promise<v
     values: [ids],
   });
 }
+
+/**
+ * Makes unpublished rows due `ms` from now: a command running in the process that wrote it is
+ * kept from the relays, and one to retry comes due at its retry time (LocalCommandHandoff).
+ */
+export async function postponeOutbox(db: pg.Pool, ids: string[], ms: number): Promise<void> {
+  await db.query({
+    name: "outbox-postpone",
+    text: `UPDATE outbox_unpublished SET next_attempt_at = now() + $2 * interval '1 millisecond'
+            WHERE id = ANY($1::uuid[]) AND refused_at IS NULL`,
+    values: [ids, ms],
+  });
+}

@@ -2,7 +2,8 @@ import type pg from "pg";
 import type { ContextName } from "../../contracts/index.js";
 import { MicroBatcher } from "../../src/micro-batcher.js";
 import type { OutboxMessage, OutboxPublishedMarker, OutboxWriter } from "../../src/ports.js";
-import { insertOutbox, markOutboxPublished } from "./outbox-sql.js";
+import type { HandoffOutbox } from "../../src/worker/local-handoff.js";
+import { insertOutbox, markOutboxPublished, postponeOutbox } from "./outbox-sql.js";
 
 /**
  * The gateway's outbox writer: one pool per context. The messages written in one turn of the
@@ -11,7 +12,7 @@ import { insertOutbox, markOutboxPublished } from "./outbox-sql.js";
  * its own messages were new. `dispatchGraceMs` keeps relays off fresh rows while the immediate
  * dispatcher publishes them.
  */
-export class PgOutboxWriter implements OutboxWriter, OutboxPublishedMarker {
+export class PgOutboxWriter implements OutboxWriter, OutboxPublishedMarker, HandoffOutbox {
   private readonly batchers: Record<ContextName, MicroBatcher<OutboxMessage[], string[]>>;
 
   constructor(
@@ -39,5 +40,9 @@ export class PgOutboxWriter implements OutboxWriter, OutboxPublishedMarker {
 
   async markPublished(context: ContextName, ids: string[]): Promise<void> {
     await markOutboxPublished(this.pools[context], ids);
+  }
+
+  async postpone(context: ContextName, ids: string[], ms: number): Promise<void> {
+    await postponeOutbox(this.pools[context], ids, ms);
   }
 }

@@ -3,6 +3,11 @@ import { durationMs, durationSecs, int, optionalText, optionalUrl } from "./buil
 import { setting } from "./settings.js";
 
 const httpUrl = () => optionalUrl(["http://", "https://"]);
+const flag = () =>
+  z
+    .enum(["true", "false"], { error: "must be true or false" })
+    .default("true")
+    .transform((v) => v === "true");
 
 /** Settings of the workers (`up`, `worker`): consumption, ack rules, handlers. */
 export const workerSettings = {
@@ -31,11 +36,11 @@ export const workerSettings = {
    * False: a gateway's readers take the live results of the workers of their own process
    * (`up`) over NATS like any other, instead of directly (see LocalLiveBus).
    */
-  localLiveDelivery: setting(
-    "LOCAL_LIVE_DELIVERY",
-    z
-      .enum(["true", "false"], { error: "must be true or false" })
-      .default("true")
-      .transform((v) => v === "true"),
-  ),
+  localLiveDelivery: setting("LOCAL_LIVE_DELIVERY", flag()),
+  /**
+   * False: a command the gateway of `up` wrote waits for JetStream's delivery like any other,
+   * instead of being handed to the worker of its own process at commit (see
+   * LocalCommandHandoff).
+   */
+  localCommandHandoff: setting("LOCAL_COMMAND_HANDOFF", flag()),
 } as const;

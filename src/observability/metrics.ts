@@ -104,6 +104,12 @@ function build(registry: Registry) {
       labelNames: ["context"] as const,
       registers,
     }),
+    handoffs: new Counter({
+      name: "command_handoffs_total",
+      help: "Commands a worker started at commit, handed over by its own process's gateway (up)",
+      labelNames: ["context"] as const,
+      registers,
+    }),
     redeliveries: new Counter({
       name: "command_redeliveries_total",
       help: "Commands delivered again (delivery count > 1)",
@@ -241,6 +247,11 @@ export class Metrics {
   messageProcessed(context: ContextName, handler: string, ms: number): void {
     if (!this.on) return;
     this.m.processingLatency.observe({ context, handler }, ms);
+  }
+
+  commandHandedOff(context: ContextName): void {
+    if (!this.on) return;
+    this.m.handoffs.inc({ context });
   }
 
   commandRedelivered(context: ContextName): void {

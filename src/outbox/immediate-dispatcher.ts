@@ -1,7 +1,14 @@
 import type { ContextName } from "../../contracts/index.js";
 import type { Log } from "../log.js";
-import { publishEnvelope } from "./publish-envelope.js";
+import { encodeEnvelope, publishEnvelope } from "./publish-envelope.js";
 import type { OutboxMessage, OutboxPublishedMarker, StreamPublisher } from "../ports.js";
+import type { HandedCommand } from "../worker/local-handoff.js";
+
+/**
+ * Runs a committed command in this process at once, if a worker of `context` here takes it
+ * (see LocalCommandHandoff); false: it is left to JetStream's delivery.
+ */
+export type LocalCommandDelivery = (context: ContextName, cmd: HandedCommand) => boolean;
 
 const MARK_DELAY_MS = 100;
 
@@ -24,13 +31,27 @@ export class ImmediateDispatcher {
     private readonly publisher: StreamPublisher,
     private readonly marker: OutboxPublishedMarker,
     private readonly log: Log,
+    /** Commands a worker of this process may start before JetStream delivers them. */
+    private readonly local?: LocalCommandDelivery,
   ) {}
 
-  /** Publishes committed messages in the background; failures are left to the relay. */
+  /**
+   * Publishes committed messages in the background; failures are left to the relay. A command a
+   * worker of this process takes is not published at all: its row stays unpublished, kept from
+   * the relays while it runs (see LocalCommandHandoff).
+   */
   dispatch(context: ContextName, messages: OutboxMessage[]): void {
     for (const m of messages) {
       const env = m.envelope;
-      publishEnvelope(this.publisher, m.subject, env, env.event_id, m.traceId).then(
+      const data = encodeEnvelope(env);
+      const handed = this.local?.(context, {
+        subject: m.subject,
+        data,
+        messageId: env.event_id,
+        traceparent: m.traceId ?? undefined,
+      });
+      if (handed) continue;
+      publishEnvelope(this.publisher, m.subject, env, env.event_id, m.traceId, data).then(
         () => this.markLater(context, env.event_id),
         (err: unknown) =>
           this.log.warn(

@@ -51,6 +51,10 @@ beforeAll(async () => {
     PORT: String(port),
     SEA_HANDLER_URL: handler.url,
     MAX_INFLIGHT: "2",
+    // What is operated here is the path through JetStream and the relay (commands held behind
+    // the consumer, an outage the relay drains). A command `up` hands to its own worker takes
+    // neither: local-handoff.test.ts and up-crash-handoff.test.ts cover that path.
+    LOCAL_COMMAND_HANDOFF: "false",
     METRICS_SAMPLE_MS: "200",
     OUTBOX_DISPATCH_GRACE_MS: "300",
     RELAY_POLL_MS: "100",
