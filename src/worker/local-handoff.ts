@@ -1,5 +1,6 @@
 import type { ContextName } from "../../contracts/index.js";
 import type { Log } from "../log.js";
+import { MicroBatcher } from "../micro-batcher.js";
 import { metrics } from "../observability/metrics.js";
 import type { CommandSource, DeliveredCommand } from "../ports.js";
 
@@ -64,12 +65,14 @@ export class LocalCommandHandoff {
   private handle: ((cmd: DeliveredCommand) => Promise<void>) | null = null;
   private stopped = false;
   private renewTimer: NodeJS.Timeout | null = null;
-  private readonly pendingMarks: string[] = [];
+  /** Marks of one turn, one statement (as the outbox writer batches its inserts). */
+  private readonly marks: MicroBatcher<string, undefined>;
   /** Handed-off commands that asked for a retry: their later deliveries count the local one. */
   private readonly retried = new Map<string, number>();
-  private marking = false;
   /** How often the rows of running commands are pushed ahead. */
   private readonly renewMs: number;
+  /** False below {@link MIN_HANDOFF_GRACE_MS}: no time to keep a fresh row from the relays. */
+  private readonly enabled: boolean;
 
   constructor(
     private readonly context: ContextName,
@@ -78,6 +81,11 @@ export class LocalCommandHandoff {
     private readonly log: Log,
   ) {
     this.renewMs = Math.max(10, Math.floor(Math.min(opts.leaseMs / 3, opts.dispatchGraceMs / 2)));
+    this.enabled = opts.dispatchGraceMs >= MIN_HANDOFF_GRACE_MS;
+    this.marks = new MicroBatcher(async (ids) => {
+      await outbox.markPublished(context, ids);
+      return ids.map(() => undefined);
+    });
   }
 
   /** `inner`, also running what is handed off, and stopping only once those have settled. */
@@ -99,8 +107,7 @@ export class LocalCommandHandoff {
   /** Runs `cmd` here now if the worker has started and has room; false: publish it as usual. */
   hand(cmd: HandedCommand): boolean {
     const handle = this.handle;
-    if (!handle || this.stopped) return false;
-    if (this.opts.dispatchGraceMs < MIN_HANDOFF_GRACE_MS) return false;
+    if (!handle || this.stopped || !this.enabled) return false;
     if (this.active >= this.opts.maxInflight || this.running.has(cmd.messageId)) return false;
     const id = cmd.messageId;
     this.running.add(id);
@@ -110,7 +117,13 @@ export class LocalCommandHandoff {
       if (settled) return;
       settled = true;
       this.running.delete(id);
-      if (retryInMs === null) return this.markSoon(id);
+      if (retryInMs === null) {
+        this.marks.submit(id).catch((err: unknown) =>
+          // Harmless: the relay publishes it and the inbox answers "processed".
+          this.log.warn({ err, message_id: id }, "could not mark a handed-off command"),
+        );
+        return;
+      }
       this.rememberRetry(id, retryInMs);
       this.outbox.postpone(this.context, [id], retryInMs).catch((err: unknown) =>
         // The row comes due at the last time it was pushed to (a lease ahead at most).
@@ -205,20 +218,5 @@ export class LocalCommandHandoff {
   private stopRenewing(): void {
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = null;
-  }
-
-  /** Marks settled commands' rows published, those of one turn in one statement. */
-  private markSoon(id: string): void {
-    this.pendingMarks.push(id);
-    if (this.marking) return;
-    this.marking = true;
-    setImmediate(() => {
-      this.marking = false;
-      const ids = this.pendingMarks.splice(0);
-      this.outbox.markPublished(this.context, ids).catch((err: unknown) =>
-        // Harmless: the relay publishes them and the inbox answers "processed".
-        this.log.warn({ err, count: ids.length }, "could not mark handed-off commands"),
-      );
-    });
   }
 }
